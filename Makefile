@@ -1,0 +1,54 @@
+# The two commands a new user needs (see README.md):
+#   make run    set up a virtualenv, migrate the SQLite database, deploy the bundled models, serve
+#   make test   set up a virtualenv and run linters and the whole test suite (SQLite)
+# CI (.ci/run) also runs `make test-postgres` against the PostgreSQL on 127.0.0.1:5432.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: setup browser run test lint test-postgres bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# tests/api/test_api_page.py drives Debian's Chromium. Installed here when missing and we are root
+# (CI and this project's machines), and then required: the test fails rather than skips. Elsewhere
+# (no root, no apt) it skips and says why.
+CAN_INSTALL_BROWSER := $(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && echo 1)
+
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ -n "$(CAN_INSTALL_BROWSER)" ]; then \
+		echo "installing chromium and chromium-driver (apt) for the API page test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: chromium/chromedriver missing and no root to install them: the API page test will skip"; fi
+
+run: setup
+	$(BIN)/approvals db upgrade
+	$(BIN)/approvals deploy process_models/ --strict
+	$(BIN)/approvals serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint browser
+	APPROVALS_REQUIRE_BROWSER=$(CAN_INSTALL_BROWSER) $(BIN)/pytest -q -n 2
+
+test-postgres: setup browser
+	APPROVALS_REQUIRE_BROWSER=$(CAN_INSTALL_BROWSER) APPROVALS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2
+
+bench: setup
+	$(BIN)/python bench/bench_engine.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,144 @@
+"""approvals users … | groups … | db …"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from cli.render import emit_json, table, when
+from engine import Engine
+from engine.errors import InvalidInput
+from engine.store import migrate
+
+
+def _groups(raw: str | None) -> list[str]:
+    return [g.strip() for g in (raw or "").split(",") if g.strip()]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    users = sub.add_parser("users", help="manage users").add_subparsers(
+        dest="users_command", required=True, metavar="ACTION"
+    )
+    p = users.add_parser("add", help="add a user and print their API token (shown once)")
+    p.add_argument("name")
+    p.add_argument("--groups", default="", help="comma-separated groups, e.g. sales_rep,finance")
+    p.add_argument("--display-name")
+    p.add_argument("--password-stdin", action="store_true", help="read a login password from standard input")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=users_add)
+
+    p = users.add_parser("list", help="list users and their groups")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=users_list)
+
+    p = users.add_parser("set-groups", help="replace a user's groups")
+    p.add_argument("name")
+    p.add_argument("--groups", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=users_set_groups)
+
+    p = users.add_parser("token", help="issue a new API token for a user")
+    p.add_argument("name")
+    p.add_argument("--label")
+    p.set_defaults(handler=users_token)
+
+    for name, active in (("deactivate", False), ("activate", True)):
+        p = users.add_parser(name, help=f"{name} a user")
+        p.add_argument("name")
+        p.set_defaults(handler=users_activate, active=active)
+
+    groups = sub.add_parser("groups", help="manage groups").add_subparsers(
+        dest="groups_command", required=True, metavar="ACTION"
+    )
+    p = groups.add_parser("add", help="register groups")
+    p.add_argument("names", nargs="+")
+    p.add_argument("--description")
+    p.set_defaults(handler=groups_add)
+    p = groups.add_parser("list", help="list groups")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=groups_list)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True, metavar="ACTION"
+    )
+    p = db.add_parser("upgrade", help="create or upgrade the schema (Alembic migrations)")
+    p.set_defaults(handler=db_upgrade)
+    p = db.add_parser("current", help="show the schema revision")
+    p.set_defaults(handler=db_current)
+
+
+def users_add(engine: Engine, args: argparse.Namespace) -> int:
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+        if len(password) < 8:
+            raise InvalidInput("a password needs at least 8 characters")
+    user, token = engine.identity.add_user(
+        args.name, _groups(args.groups), display_name=args.display_name, password=password
+    )
+    if args.json:
+        emit_json({"user": user, "token": token})
+    else:
+        print(f"user {user.name} added to {', '.join(user.groups) or 'no groups'}")
+        print(f"API token (shown once, keep it safe): {token}")
+    return 0
+
+
+def users_list(engine: Engine, args: argparse.Namespace) -> int:
+    found = engine.identity.list_users()
+    if args.json:
+        emit_json(found)
+    else:
+        table(
+            ["NAME", "GROUPS", "ACTIVE", "CREATED"],
+            [(u.name, ",".join(u.groups), "yes" if u.active else "no", when(u.created_at)) for u in found],
+        )
+    return 0
+
+
+def users_set_groups(engine: Engine, args: argparse.Namespace) -> int:
+    user = engine.identity.set_groups(args.name, _groups(args.groups))
+    if args.json:
+        emit_json(user)
+    else:
+        print(f"user {user.name} is in {', '.join(user.groups) or 'no groups'}")
+    return 0
+
+
+def users_token(engine: Engine, args: argparse.Namespace) -> int:
+    print(engine.identity.issue_token(args.name, args.label))
+    return 0
+
+
+def users_activate(engine: Engine, args: argparse.Namespace) -> int:
+    user = engine.identity.set_active(args.name, args.active)
+    print(f"user {user.name} is {'active' if user.active else 'deactivated'}")
+    return 0
+
+
+def groups_add(engine: Engine, args: argparse.Namespace) -> int:
+    descriptions = {n: args.description for n in args.names} if args.description else None
+    created = engine.identity.add_groups(args.names, descriptions)
+    print(f"created: {', '.join(created)}" if created else "all groups existed already")
+    return 0
+
+
+def groups_list(engine: Engine, args: argparse.Namespace) -> int:
+    found = engine.identity.list_groups()
+    if args.json:
+        emit_json(found)
+    else:
+        table(["GROUP", "MEMBERS", "DESCRIPTION"], [(g.name, g.members, g.description) for g in found])
+    return 0
+
+
+def db_upgrade(engine: Engine, args: argparse.Namespace) -> int:
+    migrate.upgrade(engine.db)
+    print(f"schema is at revision {migrate.current_revision(engine.db)} ({engine.db.url.split('://')[0]})")
+    return 0
+
+
+def db_current(engine: Engine, args: argparse.Namespace) -> int:
+    print(migrate.current_revision(engine.db) or "no schema yet")
+    return 0

@@ -1,0 +1,130 @@
+"""approvals worker | timers | message | signal"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+
+from cli.arguments import json_object
+from cli.render import emit_json, table, when
+from engine import Engine
+from engine.identity.actor import SYSTEM
+from engine.timers.poller import TimerPoller
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("worker", help="run the timer poller (no HTTP); any number may run at once")
+    p.add_argument(
+        "--interval", type=float, help="seconds between polls (default APPROVALS_TIMER_POLL_SECONDS)"
+    )
+    p.add_argument("--once", action="store_true", help="fire what is due now and exit")
+    p.set_defaults(handler=worker)
+
+    p = sub.add_parser("timers", help="list timers (pending by default), or retry an incident")
+    p.add_argument("action", nargs="?", choices=["retry"], help="retry an incident")
+    p.add_argument("timer", nargs="?", type=int)
+    p.add_argument("--due", action="store_true", help="only timers due now")
+    p.add_argument(
+        "--status", default="pending", help="pending (default), fired, cancelled, incident, or all"
+    )
+    p.add_argument("--instance", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=timers)
+
+    p = sub.add_parser("message", help="deliver a message to the instance waiting for it")
+    p.add_argument("name")
+    p.add_argument("--key", help="correlation key (by default the instance's business key)")
+    p.add_argument("--data", help="payload as a JSON object, or @file.json")
+    p.add_argument("--user", help="the sender (default: the operator)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=message)
+
+    p = sub.add_parser("signal", help="broadcast a signal to every instance waiting for it")
+    p.add_argument("name")
+    p.add_argument("--data", help="payload as a JSON object, or @file.json")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=signal_)
+
+
+def worker(engine: Engine, args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    poller = TimerPoller(engine.timers, args.interval or engine.settings.timer_poll_seconds)
+    if args.once:
+        report = poller.poll()
+        print(f"fired {report.fired}, failed {report.failed}")
+        return 0
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"timer worker polling every {poller.interval:g} s (Ctrl-C to stop)", flush=True)
+    try:
+        poller.start(blocking=True)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def timers(engine: Engine, args: argparse.Namespace) -> int:
+    if args.action == "retry":
+        if args.timer is None:
+            raise SystemExit("approvals timers retry: give the timer id")
+        info = engine.timers.retry(args.timer, SYSTEM)
+        print(f"timer {info.id} is pending again, due {when(info.due_at)}")
+        return 0
+    found = engine.timers.list(
+        SYSTEM,
+        status=None if args.status == "all" else args.status,
+        due_only=args.due,
+        instance_id=args.instance,
+    )
+    if args.json:
+        emit_json(found)
+    else:
+        table(
+            ["ID", "INSTANCE", "MODEL", "ELEMENT", "KIND", "DUE", "STATUS", "ATTEMPTS", "LAST ERROR"],
+            [
+                (
+                    t.id,
+                    t.instance_id,
+                    t.model_key,
+                    t.element_id,
+                    t.kind,
+                    when(t.due_at),
+                    t.status,
+                    t.attempts,
+                    (t.last_error or "")[:60],
+                )
+                for t in found
+            ],
+        )
+    return 0
+
+
+def message(engine: Engine, args: argparse.Namespace) -> int:
+    data = json_object(args.data, "--data")
+    sender = engine.identity.actor(args.user) if args.user else SYSTEM
+    delivery = engine.events.correlate_message(args.name, args.key, data, sender)
+    if args.json:
+        emit_json(delivery)
+    elif delivery.started:
+        print(f"message {args.name} started instance {delivery.instance_id}")
+    else:
+        print(f"message {args.name} delivered to instance {delivery.instance_id} ({delivery.element_id})")
+    return 0
+
+
+def signal_(engine: Engine, args: argparse.Namespace) -> int:
+    report = engine.events.broadcast_signal(args.name, json_object(args.data, "--data"), SYSTEM)
+    if args.json:
+        emit_json(report)
+        return 0
+    print(
+        f"signal {args.name}: delivered to {len(report.delivered)} instance(s)"
+        + (f", failed for {len(report.failed)}" if report.failed else "")
+    )
+    for instance_id, error in report.failed.items():
+        print(f"  instance {instance_id}: {error}")
+    return 1 if report.failed else 0

@@ -1,0 +1,77 @@
+"""Entry point of the ``approvals`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from cli import admin_commands, event_commands, model_commands, work_commands
+from cli.render import emit_json
+from engine import Engine
+from engine.errors import ApprovalsError, InvalidInput
+from engine.store import migrate
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="approvals",
+        description="marketing-approvals: versioned BPMN/DMN approval processes. The database is "
+        "APPROVALS_DATABASE_URL (default: ./instance/approvals.db).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    model_commands.register(sub)
+    work_commands.register(sub)
+    admin_commands.register(sub)
+    event_commands.register(sub)
+    return parser
+
+
+def open_engine(args: argparse.Namespace) -> Engine:
+    engine = Engine()
+    if getattr(args, "handler", None) is not admin_commands.db_upgrade:
+        current = migrate.current_revision(engine.db)
+        if current is None:
+            # A fresh database: create the schema rather than make a new user run a second command.
+            migrate.upgrade(engine.db)
+        elif current != migrate.SCHEMA_HEAD:
+            raise InvalidInput(
+                f"the database schema is at {current}, this version needs "
+                f"{migrate.SCHEMA_HEAD}: run `approvals db upgrade`"
+            )
+    return engine
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    as_json = getattr(args, "json", False)
+    engine = None
+    try:
+        engine = open_engine(args)
+        return args.handler(engine, args) or 0
+    except ApprovalsError as exc:
+        if as_json:
+            emit_json(
+                {
+                    "error": {
+                        "type": type(exc).__name__,
+                        "message": exc.message,
+                        "problems": [p.as_dict() for p in exc.problems],
+                    }
+                }
+            )
+        else:
+            print(f"error: {exc.message}", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

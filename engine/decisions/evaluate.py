@@ -1,0 +1,62 @@
+"""Evaluating a decision together with the decisions it requires (a small DRG)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from engine.decisions.feel import FeelTypeError
+from engine.decisions.table import decision_error
+from engine.decisions.trace import DecisionOutcome, DecisionTrace
+from engine.errors import DecisionError
+
+if TYPE_CHECKING:
+    from engine.decisions.model import Decision
+
+
+def _typed_inputs(decision: Decision, scope: dict[str, Any]) -> None:
+    for name, type_ref in decision.input_types.items():
+        value = scope.get(name)
+        if value is None:
+            continue
+        try:
+            scope[name] = type_ref.coerce(value)
+        except FeelTypeError as exc:
+            raise decision_error(
+                decision.id, decision.name, f"input data '{name}' has the wrong type: {exc}", column=name
+            )
+
+
+def run(plan: Sequence[Decision], context: Mapping[str, Any]) -> DecisionOutcome:
+    """Evaluate ``plan`` (required decisions first, the requested one last) over ``context``.
+
+    Each decision's result is visible to the decisions after it under the decision's name.
+    """
+    if not isinstance(context, Mapping):
+        raise DecisionError(
+            f"decision data must be a mapping of names to values, got {type(context).__name__}"
+        )
+    needs_scope = len(plan) > 1 or bool(plan[-1].input_types)
+    scope: Mapping[str, Any] = dict(context) if needs_scope else context
+    results: dict[str, Any] = {}
+    trace: list[DecisionTrace] = []
+    result = None
+    for decision in plan:
+        if decision.input_types:
+            _typed_inputs(decision, scope)  # type: ignore[arg-type]
+        result, values, matched = decision.logic.evaluate(scope)
+        if needs_scope:
+            scope[decision.name] = result  # type: ignore[index]
+        results[decision.name] = result
+        trace.append(
+            DecisionTrace(
+                decision.id,
+                decision.name,
+                dict(zip(decision.logic.labels, values, strict=True)),
+                [rule.id for rule in matched],
+                result,
+                [rule.number for rule in matched],
+                decision.hit_policy,
+            )
+        )
+    return DecisionOutcome(result, results, trace)

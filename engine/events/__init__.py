@@ -1,0 +1,1 @@
+"""Messages and signals: correlation to waiting instances, and start events."""

@@ -1,0 +1,191 @@
+"""Messages and signals from the outside world.
+
+A message has a name, a correlation key and a payload. It goes to the one instance waiting for
+that message name under that key — the instance's business key, unless the model names a
+correlation expression for the message (``camunda:property name="correlationKey"`` on the
+catching event, or a BPMN correlation property). Its payload is merged into the instance data.
+If no instance waits but the latest version of a model starts on that message, a new instance is
+started with the payload as its data. A message nobody waits for is refused (no buffering): the
+sender learns at once that it went nowhere and can retry.
+
+A signal is broadcast: every instance waiting for it receives it (each in its own transaction),
+and every model that starts on it starts an instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.errors import ApprovalsError, Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.identity.actor import Actor
+from engine.repository.service import RepositoryService
+from engine.runtime.commands import RUNNING, InstanceCommands, LoadedInstance
+from engine.runtime.service import RuntimeService
+from engine.spiff.steps import deliver
+from engine.store.database import Database
+from engine.store.schema import event_subscriptions, model_versions
+
+WAITING = "waiting"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    instance_id: int
+    element_id: str
+    started: bool  # a new instance was started by the event
+
+
+@dataclass
+class SignalReport:
+    delivered: list[Delivery] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)  # instance id -> error
+
+
+def _senders(model: Any, element_id: str) -> list[str]:
+    trigger = model.document.triggers.get(element_id) or next(
+        (t for t in model.document.start_triggers if t.element_id == element_id), None
+    )
+    raw = trigger.properties.get("senderGroups", "") if trigger is not None else ""
+    return [g.strip() for g in raw.split(",") if g.strip()]
+
+
+class EventService:
+    def __init__(
+        self, db: Database, repository: RepositoryService, runtime: RuntimeService, commands: InstanceCommands
+    ) -> None:
+        self.db = db
+        self.repository = repository
+        self.runtime = runtime
+        self.commands = commands
+
+    def _check_sender(self, actor: Actor, version_id: int, element_id: str, name: str) -> None:
+        allowed = _senders(self.repository.compiled(version_id), element_id)
+        if allowed and not actor.is_admin and not actor.in_any(*allowed):
+            raise PermissionDenied(f"only members of {', '.join(allowed)} may send {name!r}")
+
+    def correlate_message(
+        self, name: str, correlation_key: str | None, data: dict[str, Any] | None, actor: Actor
+    ) -> Delivery:
+        payload = dict(data or {})
+        if not name:
+            raise InvalidInput("a message needs a name")
+        key = None if correlation_key is None else str(correlation_key)
+        with self.db.read() as conn:
+            waiting = conn.execute(
+                select(event_subscriptions).where(
+                    (event_subscriptions.c.kind == "message")
+                    & (event_subscriptions.c.event_name == name)
+                    & (event_subscriptions.c.status == WAITING)
+                    & event_subscriptions.c.instance_id.is_not(None)
+                    & (
+                        event_subscriptions.c.correlation_key == key
+                        if key is not None
+                        else event_subscriptions.c.correlation_key.is_(None)
+                    )
+                )
+            ).all()
+            starts = [] if waiting else self._start_subscriptions(conn, "message", name)
+        if len({w.instance_id for w in waiting}) > 1:
+            ids = ", ".join(str(w.instance_id) for w in waiting)
+            raise Conflict(
+                f"message {name!r} with key {key!r} is awaited by several instances ({ids}); "
+                "a message goes to one"
+            )
+        if waiting:
+            subscription = waiting[0]
+            self._check_sender(actor, subscription.version_id, subscription.element_id, name)
+            return self._deliver(subscription, "message_received", name, key, payload, actor)
+        if starts:
+            start = starts[0]
+            self._check_sender(actor, start.version_id, start.element_id, name)
+            return self._start(start, "message", name, key, payload, actor)
+        raise NotFound(
+            f"no process waits for message {name!r}"
+            + (f" with key {key!r}" if key else "")
+            + " and none starts on it"
+        )
+
+    def broadcast_signal(self, name: str, data: dict[str, Any] | None, actor: Actor) -> SignalReport:
+        payload = dict(data or {})
+        report = SignalReport()
+        with self.db.read() as conn:
+            waiting = conn.execute(
+                select(event_subscriptions)
+                .where(
+                    (event_subscriptions.c.kind == "signal")
+                    & (event_subscriptions.c.event_name == name)
+                    & (event_subscriptions.c.status == WAITING)
+                    & event_subscriptions.c.instance_id.is_not(None)
+                )
+                .order_by(event_subscriptions.c.id)
+            ).all()
+            starts = self._start_subscriptions(conn, "signal", name)
+        for subscription in waiting:
+            try:
+                self._check_sender(actor, subscription.version_id, subscription.element_id, name)
+                report.delivered.append(
+                    self._deliver(subscription, "signal_received", name, None, payload, actor)
+                )
+            except ApprovalsError as exc:
+                report.failed[subscription.instance_id] = exc.message
+        for start in starts:
+            self._check_sender(actor, start.version_id, start.element_id, name)
+            report.delivered.append(self._start(start, "signal", name, None, payload, actor))
+        return report
+
+    def _start_subscriptions(self, conn: Any, kind: str, name: str) -> list[Any]:
+        latest = (
+            select(model_versions.c.model_key, func.max(model_versions.c.id).label("version_id"))
+            .group_by(model_versions.c.model_key)
+            .subquery()
+        )
+        return conn.execute(
+            select(event_subscriptions)
+            .join(latest, latest.c.version_id == event_subscriptions.c.version_id)
+            .where(
+                (event_subscriptions.c.kind == kind)
+                & (event_subscriptions.c.event_name == name)
+                & (event_subscriptions.c.status == WAITING)
+                & event_subscriptions.c.instance_id.is_(None)
+            )
+        ).all()
+
+    def _deliver(
+        self, subscription: Any, event: str, name: str, key: str | None, payload: dict[str, Any], actor: Actor
+    ) -> Delivery:
+        def action(loaded: LoadedInstance) -> None:
+            loaded.history.add(
+                event,
+                actor.name,
+                loaded.now,
+                element_id=subscription.element_id,
+                name=name,
+                correlation_key=key,
+                data=payload,
+            )
+            loaded.record_steps(
+                deliver(loaded.workflow, subscription.spiff_task_id, subscription.element_id, payload)
+            )
+
+        self.commands.run(subscription.instance_id, actor, action, statuses=(RUNNING,))
+        return Delivery(subscription.instance_id, subscription.element_id, started=False)
+
+    def _start(
+        self, start: Any, kind: str, name: str, key: str | None, payload: dict[str, Any], actor: Actor
+    ) -> Delivery:
+        model = self.repository.compiled(start.version_id)
+        business_key = key if key is not None and not model.info.get("business_key_prefix") else None
+        with self.db.transaction() as conn:
+            info, loaded, revision = self.runtime.start_in(
+                conn,
+                start.version_id,
+                actor,
+                payload,
+                business_key,
+                trigger={"kind": kind, "element_id": start.element_id, "name": name, "correlation_key": key},
+            )
+        self.commands.remember(loaded, revision)
+        return Delivery(info.id, start.element_id, started=True)

@@ -1,0 +1,79 @@
+"""Task and start forms: JSON Schema documents (draft 2020-12) with UI hints as ``x-`` annotations.
+
+A form file is a JSON Schema. UI hints live beside the keywords they describe and are
+ignored by validation: ``x-order`` (field order), ``x-widget`` (e.g. "textarea"),
+``x-title-zh`` (Chinese title next to the English ``title``). See docs/forms.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from engine.errors import DataValidationError, ModelValidationError, Problem
+
+
+@dataclass(frozen=True)
+class Form:
+    key: str
+    schema: dict[str, Any]
+    validator: Draft202012Validator
+
+    @property
+    def is_approval(self) -> bool:
+        """An approval form asks for a decision (approve / reject …), per the data contract."""
+        return "decision" in self.schema.get("properties", {})
+
+    def validate(self, data: Any, what: str) -> None:
+        """Raise DataValidationError listing every invalid field path of ``data``."""
+        errors = sorted(self.validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        if not errors:
+            return
+        problems = [Problem(_message(e), field=_path(e)) for e in errors]
+        raise DataValidationError(f"{what}: {len(problems)} invalid field(s)", problems)
+
+
+def _path(error: Any) -> str:
+    path = "/".join(str(p) for p in error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        if missing:
+            path = "/".join(filter(None, [path, missing[0]]))
+    return path or "(root)"
+
+
+def _message(error: Any) -> str:
+    if error.validator == "required":
+        return "is required"
+    if error.validator == "enum":
+        return "must be one of " + ", ".join(json.dumps(v, ensure_ascii=False) for v in error.validator_value)
+    return error.message
+
+
+def load_form(key: str, content: bytes, file_name: str) -> Form:
+    """Parse and check a form file; errors name the file (and JSON line where it is not JSON)."""
+    try:
+        schema = json.loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ModelValidationError(f"{file_name} is not UTF-8", [Problem("not UTF-8 text", file=file_name)])
+    except json.JSONDecodeError as exc:
+        raise ModelValidationError(
+            f"{file_name} is not valid JSON", [Problem(exc.msg, file=file_name, line=exc.lineno)]
+        )
+    if not isinstance(schema, dict):
+        raise ModelValidationError(
+            f"{file_name} must hold a JSON object (a JSON Schema)",
+            [Problem("not a JSON object", file=file_name)],
+        )
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise ModelValidationError(
+            f"{file_name} is not a valid JSON Schema", [Problem(exc.message, file=file_name, field=where)]
+        )
+    return Form(key, schema, Draft202012Validator(schema))

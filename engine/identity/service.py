@@ -1,0 +1,273 @@
+"""Users, groups and API tokens."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from engine.clock import Clock
+from engine.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.identity.actor import SYSTEM, Actor
+from engine.identity.credentials import check_password, hash_password, new_token, token_hash
+from engine.store.database import Database
+from engine.store.schema import api_tokens, groups, user_groups, users
+
+USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+GROUP_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    display_name: str | None
+    groups: list[str]
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    name: str
+    description: str | None
+    members: int
+
+
+def check_user_name(name: str) -> str:
+    if not isinstance(name, str) or not USER_NAME.match(name):
+        raise InvalidInput(f"invalid user name {name!r}: use letters, digits and _ . @ - (at most 100)")
+    return name
+
+
+def check_group_names(names: Iterable[str]) -> list[str]:
+    result = []
+    for name in names:
+        name = name.strip()
+        if not GROUP_NAME.match(name):
+            raise InvalidInput(
+                f"invalid group name {name!r}: use lower-case letters, digits and _ . - (at most 100)"
+            )
+        if name not in result:
+            result.append(name)
+    return result
+
+
+def ensure_groups(
+    conn: Connection, names: Iterable[str], now: datetime, descriptions: dict[str, str] | None = None
+) -> list[str]:
+    """Create the groups that do not exist yet; return the names that were created."""
+    names = list(names)
+    existing = set(conn.scalars(select(groups.c.name).where(groups.c.name.in_(names))))
+    created = [n for n in names if n not in existing]
+    if created:
+        conn.execute(
+            insert(groups),
+            [{"name": n, "description": (descriptions or {}).get(n), "created_at": now} for n in created],
+        )
+    for name, text in (descriptions or {}).items():
+        if name in existing:
+            conn.execute(update(groups).where(groups.c.name == name).values(description=text))
+    return created
+
+
+def known_groups(conn: Connection) -> set[str]:
+    return set(conn.scalars(select(groups.c.name)))
+
+
+class IdentityService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    # --- users ----------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        name: str,
+        group_names: Iterable[str],
+        *,
+        display_name: str | None = None,
+        password: str | None = None,
+        actor: Actor = SYSTEM,
+    ) -> tuple[UserInfo, str]:
+        """Create a user in the given groups (creating missing groups) and return it with a new API token.
+
+        The token is shown once: only its hash is stored.
+        """
+        _require_admin(actor)
+        check_user_name(name)
+        names = check_group_names(group_names)
+        now = self.clock.now()
+        token = new_token()
+        with self.db.transaction() as conn:
+            if conn.scalar(select(users.c.id).where(users.c.name == name)) is not None:
+                raise Conflict(f"user {name!r} already exists")
+            user_id = conn.execute(
+                insert(users).values(
+                    name=name,
+                    display_name=display_name,
+                    active=True,
+                    created_at=now,
+                    password_hash=hash_password(password) if password else None,
+                )
+            ).inserted_primary_key[0]
+            ensure_groups(conn, names, now)
+            if names:
+                conn.execute(insert(user_groups), [{"user_id": user_id, "group_name": g} for g in names])
+            conn.execute(
+                insert(api_tokens).values(
+                    user_id=user_id, token_hash=token_hash(token), label="created with user", created_at=now
+                )
+            )
+        return self.get_user(name), token
+
+    def set_groups(self, name: str, group_names: Iterable[str], actor: Actor = SYSTEM) -> UserInfo:
+        _require_admin(actor)
+        names = check_group_names(group_names)
+        with self.db.transaction() as conn:
+            user_id = _user_id(conn, name)
+            ensure_groups(conn, names, self.clock.now())
+            conn.execute(delete(user_groups).where(user_groups.c.user_id == user_id))
+            if names:
+                conn.execute(insert(user_groups), [{"user_id": user_id, "group_name": g} for g in names])
+        return self.get_user(name)
+
+    def set_password(self, name: str, password: str, actor: Actor = SYSTEM) -> None:
+        if actor.name != name:
+            _require_admin(actor)
+        if len(password) < 8:
+            raise InvalidInput("a password needs at least 8 characters")
+        with self.db.transaction() as conn:
+            user_id = _user_id(conn, name)
+            conn.execute(
+                update(users).where(users.c.id == user_id).values(password_hash=hash_password(password))
+            )
+
+    def set_active(self, name: str, active: bool, actor: Actor = SYSTEM) -> UserInfo:
+        _require_admin(actor)
+        with self.db.transaction() as conn:
+            user_id = _user_id(conn, name)
+            conn.execute(update(users).where(users.c.id == user_id).values(active=active))
+        return self.get_user(name)
+
+    def get_user(self, name: str) -> UserInfo:
+        with self.db.read() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+            if row is None:
+                raise NotFound(f"no user named {name!r}")
+            return _user_info(conn, row)
+
+    def list_users(self) -> list[UserInfo]:
+        with self.db.read() as conn:
+            rows = conn.execute(select(users).order_by(users.c.name)).all()
+            return [_user_info(conn, row) for row in rows]
+
+    # --- groups ---------------------------------------------------------------------------
+
+    def add_groups(
+        self, names: Iterable[str], descriptions: dict[str, str] | None = None, actor: Actor = SYSTEM
+    ) -> list[str]:
+        _require_admin(actor)
+        checked = check_group_names(names)
+        with self.db.transaction() as conn:
+            return ensure_groups(conn, checked, self.clock.now(), descriptions)
+
+    def list_groups(self) -> list[GroupInfo]:
+        with self.db.read() as conn:
+            counts = dict(
+                conn.execute(
+                    select(user_groups.c.group_name, func.count()).group_by(user_groups.c.group_name)
+                ).all()
+            )
+            return [
+                GroupInfo(r.name, r.description, counts.get(r.name, 0))
+                for r in conn.execute(select(groups).order_by(groups.c.name))
+            ]
+
+    # --- authentication -------------------------------------------------------------------
+
+    def actor(self, name: str) -> Actor:
+        """The actor for a user name (the CLI's ``--user``); unknown or inactive users are refused."""
+        with self.db.read() as conn:
+            row = conn.execute(select(users.c.id, users.c.active).where(users.c.name == name)).first()
+            if row is None:
+                raise NotFound(
+                    f"no user named {name!r} (add one with: approvals users add {name} --groups …)"
+                )
+            if not row.active:
+                raise PermissionDenied(f"user {name!r} is deactivated")
+            return Actor(name, frozenset(_groups_of(conn, row.id)))
+
+    def authenticate(self, token: str) -> Actor:
+        if not token:
+            raise AuthenticationFailed("an API token is required")
+        digest = token_hash(token)
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(users.c.id, users.c.name, users.c.active, api_tokens.c.revoked_at)
+                .join(api_tokens, api_tokens.c.user_id == users.c.id)
+                .where(api_tokens.c.token_hash == digest)
+            ).first()
+            if row is None or row.revoked_at is not None or not row.active:
+                raise AuthenticationFailed("the API token is unknown, revoked, or its user is deactivated")
+            return Actor(row.name, frozenset(_groups_of(conn, row.id)))
+
+    def login(self, name: str, password: str) -> str:
+        """Exchange a user name and password for a new API token."""
+        with self.db.transaction() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+            if row is None or not row.active or not check_password(password, row.password_hash):
+                raise AuthenticationFailed("unknown user name or wrong password")
+            token = new_token()
+            conn.execute(
+                insert(api_tokens).values(
+                    user_id=row.id, token_hash=token_hash(token), label="login", created_at=self.clock.now()
+                )
+            )
+            return token
+
+    def issue_token(self, name: str, label: str | None = None, actor: Actor = SYSTEM) -> str:
+        if actor.name != name:
+            _require_admin(actor)
+        token = new_token()
+        with self.db.transaction() as conn:
+            conn.execute(
+                insert(api_tokens).values(
+                    user_id=_user_id(conn, name),
+                    token_hash=token_hash(token),
+                    label=label,
+                    created_at=self.clock.now(),
+                )
+            )
+        return token
+
+    def revoke_token(self, token: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.token_hash == token_hash(token))
+                .values(revoked_at=self.clock.now())
+            )
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("only members of the admin group manage users and groups")
+
+
+def _user_id(conn: Connection, name: str) -> int:
+    user_id = conn.scalar(select(users.c.id).where(users.c.name == name))
+    if user_id is None:
+        raise NotFound(f"no user named {name!r}")
+    return user_id
+
+
+def _groups_of(conn: Connection, user_id: int) -> list[str]:
+    return sorted(conn.scalars(select(user_groups.c.group_name).where(user_groups.c.user_id == user_id)))
+
+
+def _user_info(conn: Connection, row: object) -> UserInfo:
+    return UserInfo(row.name, row.display_name, _groups_of(conn, row.id), row.active, row.created_at)

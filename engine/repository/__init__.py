@@ -1,0 +1,1 @@
+"""Versioned process models: bundles of BPMN, DMN and forms, validated and stored immutably."""

@@ -1,0 +1,393 @@
+"""Turning a bundle into something executable, checking everything a deploy must check.
+
+The same function serves deployment (validate, then store) and loading a stored version
+(rebuild the spec from its files), so what was validated is exactly what runs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lxml import etree
+
+from engine.errors import ModelValidationError, Problem, ScriptError
+from engine.forms import Form, load_form
+from engine.repository.bpmn_document import BpmnDocument, EventTrigger, executable_processes, read_document
+from engine.repository.bundle import FORM_KEY, Bundle
+from engine.repository.model_info import display_name, parse_model_info
+from engine.scripting.sandbox import compile_sandboxed
+from engine.spiff.parser import bpmn_schema_problems, compile_process
+from engine.timeexpr import parse_cycle, parse_datetime, parse_duration
+from engine.xmlsafe import parse_untrusted_xml
+
+MODEL_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$")
+_EXPRESSION = re.compile(r"^\$\{(.+)\}$", re.S)
+_ISO_TEXT = re.compile(r"^(R\d*/|P|-?\d{4}-\d{2}-\d{2})", re.I)
+
+
+@dataclass
+class CompiledModel:
+    model_key: str
+    name: str | None
+    document: BpmnDocument
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    decisions: Any  # engine.decisions.DecisionModel, or None without DMN files
+    forms: dict[str, Form]
+    info: dict[str, Any]
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return dict(self.info.get("properties", {}))
+
+    @property
+    def start_form(self) -> Form | None:
+        key = self.document.start_form_key
+        return self.forms.get(key) if key else None
+
+    def groups_used(self) -> dict[str, list[str]]:
+        """Group name -> ids of the elements that name it (lanes and candidate groups)."""
+        used: dict[str, list[str]] = {}
+        for task in self.document.user_tasks.values():
+            for group in task.candidate_groups:
+                if not _EXPRESSION.match(group):
+                    used.setdefault(group, []).append(task.id)
+        for group in self.document.starter_groups:
+            used.setdefault(group, []).append(self.document.process_id)
+        return used
+
+
+def compile_bundle(bundle: Bundle, max_file_bytes: int) -> CompiledModel:
+    """Validate and compile ``bundle``; raise ModelValidationError listing every problem found."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+
+    bpmn_names = bundle.names("bpmn")
+    if len(bpmn_names) != 1:
+        raise ModelValidationError(
+            f"{bundle.source}: a bundle holds exactly one BPMN file, this one has {len(bpmn_names)}",
+            [Problem("expected one .bpmn file", file=n) for n in bpmn_names],
+        )
+    bpmn_name = bpmn_names[0]
+    root = parse_untrusted_xml(bundle.files[bpmn_name], bpmn_name, max_file_bytes)
+    if etree.QName(root).localname != "definitions":
+        raise ModelValidationError(
+            f"{bpmn_name} is not a BPMN document",
+            [Problem("root element must be bpmn:definitions", file=bpmn_name, line=1)],
+        )
+    problems += bpmn_schema_problems(root, bpmn_name)
+
+    processes = executable_processes(root)
+    if len(processes) != 1:
+        raise ModelValidationError(
+            f"{bpmn_name} must contain exactly one executable process, found {len(processes)}",
+            problems
+            + [
+                Problem(
+                    "one executable bpmn:process expected",
+                    file=bpmn_name,
+                    element_id=p.get("id"),
+                    line=p.sourceline,
+                )
+                for p in processes
+            ],
+        )
+    document = read_document(root, bpmn_name, processes[0])
+    if not MODEL_KEY.match(document.process_id):
+        problems.append(
+            Problem(
+                "the process id is the model key: use letters, digits, _ . -",
+                file=bpmn_name,
+                element_id=document.process_id,
+                line=document.process_line,
+            )
+        )
+
+    problems += _structure_problems(document)
+    problems += _script_problems(document)
+    problems += _trigger_problems(document)
+    warnings += _task_warnings(document)
+
+    forms, form_problems = _load_forms(bundle, document)
+    problems += form_problems
+
+    info: dict[str, Any] = {}
+    if "model.toml" in bundle.files:
+        try:
+            info, info_warnings = parse_model_info(bundle.files["model.toml"], "model.toml")
+            warnings += info_warnings
+        except ModelValidationError as exc:
+            problems += exc.problems
+        if info.get("key") and info["key"] != document.process_id:
+            problems.append(
+                Problem(
+                    f"key '{info['key']}' differs from the process id '{document.process_id}'",
+                    file="model.toml",
+                    field="key",
+                )
+            )
+
+    decisions, decision_problems = _load_decisions(bundle, document, max_file_bytes)
+    problems += decision_problems
+
+    spec = subprocess_specs = None
+    if not problems:
+        try:
+            spec, subprocess_specs = compile_process(root, bpmn_name, document.process_id)
+        except ModelValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise ModelValidationError(
+            f"{bundle.source}: {len(problems)} problem(s) prevent deployment", problems
+        )
+
+    return CompiledModel(
+        model_key=document.process_id,
+        name=display_name(info, document.process_name),
+        document=document,
+        spec=spec,
+        subprocess_specs=subprocess_specs or {},
+        decisions=decisions,
+        forms=forms,
+        info=info,
+        warnings=warnings,
+    )
+
+
+def _structure_problems(doc: BpmnDocument) -> list[Problem]:
+    problems = []
+    f = doc.file_name
+    for flow in doc.flows.values():
+        for end, ref in (("sourceRef", flow.source), ("targetRef", flow.target)):
+            if ref not in doc.elements:
+                problems.append(
+                    Problem(
+                        f"sequence flow {end} '{ref}' names no element of the process",
+                        file=f,
+                        line=flow.line,
+                        element_id=flow.id,
+                    )
+                )
+    outgoing: dict[str, list[str]] = {}
+    incoming: dict[str, list[str]] = {}
+    for flow in doc.flows.values():
+        outgoing.setdefault(flow.source, []).append(flow.id)
+        incoming.setdefault(flow.target, []).append(flow.id)
+    for element in doc.elements.values():
+        if element.kind not in ("startEvent", "boundaryEvent") and element.id not in incoming:
+            problems.append(
+                Problem(
+                    f"{element.kind} has no incoming sequence flow: it can never run",
+                    file=f,
+                    line=element.line,
+                    element_id=element.id,
+                )
+            )
+        if element.kind != "endEvent" and element.id not in outgoing:
+            problems.append(
+                Problem(
+                    f"{element.kind} has no outgoing sequence flow (only end events may end a path)",
+                    file=f,
+                    line=element.line,
+                    element_id=element.id,
+                )
+            )
+    return problems
+
+
+def _script_problems(doc: BpmnDocument) -> list[Problem]:
+    problems = []
+    for element_id, script in doc.scripts.items():
+        if not script.strip():
+            problems.append(
+                Problem(
+                    "script task without a script",
+                    file=doc.file_name,
+                    line=doc.line_of(element_id),
+                    element_id=element_id,
+                )
+            )
+            continue
+        try:
+            compile_sandboxed(script, "exec")
+        except ScriptError as exc:
+            problems.append(
+                Problem(exc.message, file=doc.file_name, line=doc.line_of(element_id), element_id=element_id)
+            )
+    for flow in doc.flows.values():
+        if flow.condition:
+            try:
+                compile_sandboxed(flow.condition, "eval")
+            except ScriptError as exc:
+                problems.append(Problem(exc.message, file=doc.file_name, line=flow.line, element_id=flow.id))
+    return problems
+
+
+def _trigger_problems(doc: BpmnDocument) -> list[Problem]:
+    """Timer definitions that cannot work, caught at deploy time instead of when they come due."""
+    problems = []
+    for element_id in doc.process_starts[1:]:
+        problems.append(
+            Problem(
+                "a process may have one start event (use a gateway after it to branch)",
+                file=doc.file_name,
+                line=doc.line_of(element_id),
+                element_id=element_id,
+            )
+        )
+    for trigger in [*doc.start_triggers, *doc.triggers.values()]:
+        if trigger.kind == "timer":
+            message = timer_problem(trigger)
+        elif not trigger.name:
+            message = (
+                f"the {trigger.kind} event names no {trigger.kind} (set its name or a {trigger.kind}Ref)"
+            )
+        else:
+            message = None
+        if message:
+            problems.append(
+                Problem(message, file=doc.file_name, line=trigger.line, element_id=trigger.element_id)
+            )
+    return problems
+
+
+def timer_problem(trigger: EventTrigger) -> str | None:
+    """Why the timer's definition cannot be used, or None."""
+    text = trigger.expression or ""
+    if trigger.timer_type is None or not text:
+        return "the timer needs a timeDate, timeDuration or timeCycle with a value"
+    expression = _EXPRESSION.match(text)
+    if expression or not _ISO_TEXT.match(text):
+        try:
+            compile_sandboxed(expression.group(1) if expression else text, "eval")
+        except ScriptError as exc:
+            return exc.message
+        return None
+    try:
+        if trigger.timer_type == "timeDuration":
+            parse_duration(text)
+        elif trigger.timer_type == "timeDate":
+            parse_datetime(text)
+        else:
+            parse_cycle(text, datetime.now(UTC))
+    except ValueError as exc:
+        return f"invalid {trigger.timer_type}: {exc}"
+    return None
+
+
+def _task_warnings(doc: BpmnDocument) -> list[Problem]:
+    return [
+        Problem(
+            "user task has no lane, candidate group, candidate user or assignee: any user may claim it",
+            file=doc.file_name,
+            line=task.line,
+            element_id=task.id,
+        )
+        for task in doc.user_tasks.values()
+        if not (task.candidate_groups or task.candidate_users or task.assignee)
+    ]
+
+
+def _load_forms(bundle: Bundle, doc: BpmnDocument) -> tuple[dict[str, Form], list[Problem]]:
+    forms: dict[str, Form] = {}
+    problems: list[Problem] = []
+    referenced: dict[str, str] = {}  # form key -> element id
+    if doc.start_form_key:
+        referenced[doc.start_form_key] = doc.process_id
+    for task in doc.user_tasks.values():
+        if task.form_key:
+            referenced.setdefault(task.form_key, task.id)
+    for key, element_id in referenced.items():
+        line = doc.line_of(element_id)
+        if not FORM_KEY.match(key):
+            problems.append(
+                Problem(
+                    f"form key '{key}' must be a plain name (letters, digits, _ . -)",
+                    file=doc.file_name,
+                    line=line,
+                    element_id=element_id,
+                )
+            )
+            continue
+        name = f"forms/{key}.json"
+        if name not in bundle.files:
+            problems.append(
+                Problem(
+                    f"form '{key}' is referenced but the bundle has no {name}",
+                    file=doc.file_name,
+                    line=line,
+                    element_id=element_id,
+                )
+            )
+            continue
+        try:
+            forms[key] = load_form(key, bundle.files[name], name)
+        except ModelValidationError as exc:
+            problems += exc.problems
+    for name in bundle.names("form"):
+        key = name[len("forms/") : -len(".json")]
+        if key not in referenced:
+            problems.append(Problem(f"form '{key}' is not referenced by any task or start event", file=name))
+    return forms, problems
+
+
+def _load_decisions(bundle: Bundle, doc: BpmnDocument, max_file_bytes: int) -> tuple[Any, list[Problem]]:
+    dmn_names = bundle.names("dmn")
+    problems: list[Problem] = []
+    if not dmn_names:
+        for element_id, ref in doc.decision_refs.items():
+            problems.append(
+                Problem(
+                    f"decision '{ref}' is referenced but the bundle has no DMN file",
+                    file=doc.file_name,
+                    line=doc.line_of(element_id),
+                    element_id=element_id,
+                )
+            )
+        return None, problems
+    from engine.decisions import load_decision_model
+
+    for name in dmn_names:
+        if len(bundle.files[name]) > max_file_bytes:
+            problems.append(Problem("file too large", file=name))
+    if problems:
+        return None, problems
+    try:
+        model = load_decision_model({name: bundle.files[name] for name in dmn_names})
+    except ModelValidationError as exc:
+        return None, exc.problems
+    known = {d.id for d in model.decisions.values()} | {d.name for d in model.decisions.values()}
+    for element_id, ref in doc.decision_refs.items():
+        if ref not in known:
+            problems.append(
+                Problem(
+                    f"decision '{ref}' is not defined in {', '.join(dmn_names)}",
+                    file=doc.file_name,
+                    line=doc.line_of(element_id),
+                    element_id=element_id,
+                )
+            )
+    return model, problems
+
+
+def check_groups(model: CompiledModel, known: set[str]) -> list[Problem]:
+    """Unknown group names, one problem per element naming one (deploy warns, or refuses when strict)."""
+    problems = []
+    for group, element_ids in sorted(model.groups_used().items()):
+        if group in known:
+            continue
+        for element_id in element_ids:
+            problems.append(
+                Problem(
+                    f"group '{group}' is unknown (known: {', '.join(sorted(known)) or 'none yet'}); "
+                    f"create it with `approvals groups add {group}` or fix the name",
+                    file=model.document.file_name,
+                    line=model.document.line_of(element_id) or model.document.process_line,
+                    element_id=element_id,
+                )
+            )
+    return problems

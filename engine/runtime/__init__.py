@@ -1,0 +1,1 @@
+"""Running process instances: start, advance, complete, cancel, suspend, resume."""

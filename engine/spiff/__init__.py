@@ -1,0 +1,1 @@
+"""The adapter to SpiffWorkflow. Only this package imports SpiffWorkflow (checked by import-linter)."""

@@ -1,0 +1,49 @@
+"""Turning SpiffWorkflow's exceptions into the engine's own, naming the failing element."""
+
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import WorkflowException
+
+from engine.errors import ApprovalsError, Problem, WorkflowError
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    # SpiffWorkflow re-raises inside ``except`` blocks without ``from``: follow __context__ too.
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None:
+            break
+        exc = nxt
+    return exc
+
+
+def translate(exc: Exception) -> ApprovalsError:
+    """An ApprovalsError for any exception raised while SpiffWorkflow ran model code."""
+    if isinstance(exc, ApprovalsError):
+        return exc
+    spec = getattr(exc, "task_spec", None)
+    element_id = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+    element_name = getattr(spec, "bpmn_name", None)
+    line = None
+    if isinstance(exc, WorkflowTaskException):
+        line = exc.line_number or None
+        inner = getattr(exc, "error_type", None)
+        detail = str(exc)
+        cause = _root_cause(exc)
+        if isinstance(cause, ApprovalsError):
+            # The sandbox or a decision table failed inside the element: keep its message.
+            detail = cause.message
+            if cause.problems:
+                detail += ": " + "; ".join(str(p) for p in cause.problems)
+        elif inner and inner != "unknown" and inner not in detail:
+            detail = f"{inner}: {detail}"
+    elif isinstance(exc, WorkflowException):
+        detail = str(exc)
+    else:
+        detail = f"{type(exc).__name__}: {exc}"
+    label = f"'{element_id}'" + (f" ({element_name})" if element_name and element_name != element_id else "")
+    message = f"element {label} failed: {detail}" if element_id else f"the process failed: {detail}"
+    return WorkflowError(message, [Problem(detail, element_id=element_id, line=line)])

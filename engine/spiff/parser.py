@@ -1,0 +1,110 @@
+"""Parsing BPMN into SpiffWorkflow specs, with the engine's own task specs plugged in."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH, BpmnParser
+from SpiffWorkflow.bpmn.parser.node_parser import DEFAULT_NSMAP
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    ReceiveTask,
+    SendTask,
+    StartEvent,
+)
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.errors import ModelValidationError, Problem
+from engine.spiff.business_rule import BusinessRuleTask, BusinessRuleTaskParser
+from engine.spiff.event_parsers import (
+    EngineBoundaryEventParser,
+    EngineIntermediateCatchEventParser,
+    EngineIntermediateThrowEventParser,
+    EngineReceiveTaskParser,
+    EngineSendTaskParser,
+    EngineStartEventParser,
+)
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+NSMAP = {**DEFAULT_NSMAP, "camunda": CAMUNDA_NS}
+
+
+class ApprovalsBpmnParser(BpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        full_tag("businessRuleTask"): (BusinessRuleTaskParser, BusinessRuleTask),
+        full_tag("startEvent"): (EngineStartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (EngineIntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (EngineIntermediateThrowEventParser, IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (EngineBoundaryEventParser, BoundaryEvent),
+        full_tag("receiveTask"): (EngineReceiveTaskParser, ReceiveTask),
+        full_tag("sendTask"): (EngineSendTaskParser, SendTask),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(namespaces=NSMAP, validator=None)
+
+
+def compile_process(root: etree._Element, file_name: str, process_id: str) -> tuple[Any, dict[str, Any]]:
+    """Return (process spec, subprocess specs) for ``process_id``; problems name element and line."""
+    parser = ApprovalsBpmnParser()
+    try:
+        parser.add_bpmn_xml(root, file_name)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise ModelValidationError(
+            f"{file_name} cannot be executed",
+            [
+                Problem(
+                    str(exc.args[0]) if exc.args else str(exc),
+                    file=file_name,
+                    line=int(exc.line_number) if str(getattr(exc, "line_number", "")).isdigit() else None,
+                    element_id=getattr(exc, "id", None) or None,
+                )
+            ],
+        )
+    except SpiffWorkflowException as exc:
+        raise ModelValidationError(f"{file_name} cannot be executed", [Problem(str(exc), file=file_name)])
+    return spec, subprocess_specs
+
+
+_SCHEMA_LOCK = threading.Lock()
+_SCHEMA: etree.XMLSchema | None = None
+
+
+def bpmn_schema_problems(root: etree._Element, file_name: str) -> list[Problem]:
+    """Every BPMN 2.0 XSD violation of the document, with its line."""
+    global _SCHEMA
+    # bpmn-js writes correlation retrieval expressions in a form the XSD rejects; check a copy
+    # where they are renamed, as SpiffWorkflow's own validator does.
+    checked = copy.deepcopy(root)
+    for expr in checked.xpath(
+        ".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", namespaces=NSMAP
+    ):
+        expr.tag = "{" + NSMAP["bpmn"] + "}messagePath"
+    with _SCHEMA_LOCK:
+        if _SCHEMA is None:
+            _SCHEMA = etree.XMLSchema(etree.parse(XSD_PATH))
+        if _SCHEMA.validate(checked):
+            return []
+        errors = [(error.message, error.line) for error in _SCHEMA.error_log]
+    ids_by_line = {}
+    for node in checked.iter():
+        if isinstance(node.tag, str) and node.get("id") and node.sourceline not in ids_by_line:
+            ids_by_line[node.sourceline] = node.get("id")
+    return [
+        Problem(
+            message.replace("{" + NSMAP["bpmn"] + "}", "bpmn:"),
+            file=file_name,
+            line=line,
+            element_id=ids_by_line.get(line),
+        )
+        for message, line in errors
+    ]

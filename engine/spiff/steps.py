@@ -1,0 +1,209 @@
+"""Running the automatic part of a workflow and reporting what each element did.
+
+The report feeds the audit trail: which way a gateway went, which data a script or
+decision set, which events were caught, where the process ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import Conflict
+from engine.spiff.errors import translate
+from engine.spiff.events import CycleTimer, DateTimer, DurationTimer, timer_due
+from engine.spiff.workflow import ApprovalsWorkflow
+
+_GATEWAYS = {"ExclusiveGateway", "InclusiveGateway", "EventBasedGateway"}
+_DATA_SETTERS = {"ScriptTask", "BusinessRuleTask", "ServiceTask"}
+_DEFINITE = TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK
+
+
+@dataclass
+class Step:
+    element_id: str
+    kind: str  # the SpiffWorkflow spec class: ExclusiveGateway, ScriptTask, BoundaryEvent, ...
+    targets: list[str] = field(default_factory=list)
+    changed: dict[str, Any] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)  # the element's data when it completed
+
+
+def _element_id(spec: Any) -> str | None:
+    bpmn_id = getattr(spec, "bpmn_id", None)
+    if bpmn_id:
+        return bpmn_id
+    name = getattr(spec, "name", "")
+    return name[: -len(".BoundaryEventSplit")] if name.endswith(".BoundaryEventSplit") else None
+
+
+def _observe(task: Any) -> Step | None:
+    spec = task.task_spec
+    kind = type(spec).__name__
+    element_id = _element_id(spec)
+    if element_id is None:
+        return None
+    if kind in _GATEWAYS:
+        targets = [t for t in (_element_id(c.task_spec) for c in task.children if c.state & _DEFINITE) if t]
+        return Step(element_id, kind, targets=targets, data=task.data)
+    if kind in _DATA_SETTERS:
+        before = task.parent.data if task.parent is not None else {}
+        changed = {k: v for k, v in task.data.items() if k not in before or before[k] != v}
+        removed = [k for k in before if k not in task.data]
+        return Step(element_id, kind, changed=changed, removed=removed, data=task.data)
+    return Step(element_id, kind, data=task.data)
+
+
+def advance(workflow: ApprovalsWorkflow) -> list[Step]:
+    """Run every ready automatic element until only people, timers or messages can move the process on."""
+    steps: list[Step] = []
+
+    def did_complete(task: Any) -> None:
+        step = _observe(task)
+        if step is not None:
+            steps.append(step)
+
+    try:
+        workflow.do_engine_steps(did_complete_task=did_complete)
+    except Exception as exc:
+        raise translate(exc) from exc
+    return steps
+
+
+def complete_user_task(workflow: ApprovalsWorkflow, task: Any, data: dict[str, Any]) -> list[Step]:
+    """Put the submitted data on a READY user task, complete it and advance the workflow."""
+    task.data.update(data)
+    try:
+        task.run()
+    except Exception as exc:
+        raise translate(exc) from exc
+    return [
+        Step(
+            _element_id(task.task_spec) or task.task_spec.name, type(task.task_spec).__name__, data=task.data
+        ),
+        *advance(workflow),
+    ]
+
+
+def initial_data(workflow: ApprovalsWorkflow, data: dict[str, Any]) -> None:
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+
+
+def cancel(workflow: ApprovalsWorkflow) -> None:
+    workflow.cancel()
+
+
+def instance_data(workflow: ApprovalsWorkflow) -> dict[str, Any]:
+    """The data to show for the instance: the final data once complete, else the latest task's."""
+    if workflow.is_completed():
+        return dict(workflow.data)
+    last = workflow.last_task
+    return dict(last.data) if last is not None else {}
+
+
+def task_state(task: Any) -> str:
+    return TaskState.get_name(task.state)
+
+
+def is_ready(task: Any) -> bool:
+    return task.state == TaskState.READY
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A catching event waiting in the workflow."""
+
+    spiff_task_id: str
+    element_id: str
+    kind: str  # timer | message | signal
+    due_at: Any  # datetime for timers
+    name: str | None  # message or signal name
+    data: dict[str, Any]
+
+
+def _waits_of(task: Any) -> list[tuple[str, Any]]:
+    """(element id, event definition) pairs a waiting task waits for. An event-based gateway waits,
+    in SpiffWorkflow, for the definitions of the events after it: one pair per such event."""
+    definition = task.task_spec.event_definition
+    if isinstance(definition, MultipleEventDefinition):
+        outputs = task.task_spec.outputs
+        return [
+            (_element_id(outputs[i]) or outputs[i].name if i < len(outputs) else task.task_spec.name, d)
+            for i, d in enumerate(definition.event_definitions)
+        ]
+    return [(_element_id(task.task_spec) or task.task_spec.name, definition)]
+
+
+def waiting_events(workflow: ApprovalsWorkflow) -> list[Waiting]:
+    found = []
+    for task in list(workflow.event_manager.tasks.values()):
+        if task.state != TaskState.WAITING:
+            continue
+        for element_id, definition in _waits_of(task):
+            if isinstance(definition, CycleTimer | DateTimer | DurationTimer):
+                due = timer_due(task, definition)
+                if due is not None:
+                    found.append(Waiting(str(task.id), element_id, "timer", due, None, task.data))
+            elif isinstance(definition, MessageEventDefinition):
+                found.append(Waiting(str(task.id), element_id, "message", None, definition.name, task.data))
+            elif isinstance(definition, SignalEventDefinition):
+                found.append(Waiting(str(task.id), element_id, "signal", None, definition.name, task.data))
+    return found
+
+
+def fire_timers(workflow: ApprovalsWorkflow) -> list[Step]:
+    """Let every timer whose moment has come (by the command's clock) fire, and advance."""
+    try:
+        workflow.refresh_timers()
+    except Exception as exc:
+        raise translate(exc) from exc
+    return advance(workflow)
+
+
+def deliver(
+    workflow: ApprovalsWorkflow, spiff_task_id: str, element_id: str, payload: dict[str, Any]
+) -> list[Step]:
+    """Hand a correlated message or a signal, with its payload, to the waiting event ``element_id``
+    (of task ``spiff_task_id``), and advance."""
+    task = workflow.find_task(UUID(spiff_task_id))
+    if task is None or task.state != TaskState.WAITING:
+        raise Conflict("the event is no longer awaited: the process moved on")
+    definition = dict(_waits_of(task)).get(element_id)
+    if definition is None:
+        raise Conflict(f"event '{element_id}' is not awaited here")
+    try:
+        task.task_spec.catch(task, BpmnEvent(definition, payload=dict(payload)))
+        task.task_spec._update(task)
+    except Exception as exc:
+        raise translate(exc) from exc
+    return advance(workflow)
+
+
+def wait_was_met(workflow: ApprovalsWorkflow, spiff_task_id: str, element_id: str) -> bool:
+    """Did the event ``element_id`` that task ``spiff_task_id`` waited for happen — rather than the task
+    being cancelled, or (an event-based gateway) another of its events happening first?"""
+    task = workflow.find_task(UUID(spiff_task_id))
+    if task is None or task.state & (TaskState.CANCELLED | TaskState.ERROR):
+        return False
+    if isinstance(task.task_spec.event_definition, MultipleEventDefinition):
+        return element_id in {_element_id(child.task_spec) for child in task.children}
+    return True
+
+
+def thrown_events(workflow: ApprovalsWorkflow) -> list[tuple[str, str, Any]]:
+    """Messages and signals the workflow threw that nothing inside it caught: (kind, name, payload)."""
+    found = []
+    for event in workflow.get_events():
+        definition = event.event_definition
+        if isinstance(definition, MessageEventDefinition | SignalEventDefinition):
+            kind = "message" if isinstance(definition, MessageEventDefinition) else "signal"
+            found.append((kind, definition.name, event.payload))
+    return found

@@ -1,0 +1,124 @@
+"""What a boundary event on a user task does to that task's inbox row, as the model says.
+
+A (typically non-interrupting) boundary timer carries camunda extension properties:
+
+- ``escalate``: groups to add as candidates (comma-separated, or ``${expression}``);
+- ``reassign``: ``true`` also takes the task back from its assignee, so the new groups can claim it;
+- ``remind``: ``true`` sends a reminder to the assignee (or the candidates) through the outbox.
+
+Each is recorded in the instance history.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from engine import jsonvalues
+from engine.errors import WorkflowError
+from engine.history.recorder import HistoryRecorder
+from engine.repository.bpmn_document import EventTrigger
+from engine.scripting.sandbox import evaluate
+from engine.store.schema import outbox, user_task_candidates, user_tasks
+from engine.tasks.views import OPEN, task_infos
+
+_EXPRESSION = re.compile(r"^\$\{(.+)\}$", re.S)
+_TRUE = {"true", "yes", "1"}
+
+_OPEN_TASK_OF_ELEMENT = select(user_tasks).where(
+    (user_tasks.c.instance_id == bindparam("instance_id"))
+    & (user_tasks.c.element_id == bindparam("element_id"))
+    & (user_tasks.c.status == OPEN)
+)
+
+
+def _groups(raw: str, data: dict[str, Any], element_id: str) -> list[str]:
+    match = _EXPRESSION.match(raw.strip())
+    if match:
+        try:
+            value = evaluate(match.group(1), data)
+        except Exception as exc:
+            raise WorkflowError(f"boundary event '{element_id}': escalate expression {raw!r} failed: {exc}")
+        items = value if isinstance(value, list | tuple | set) else str(value or "").split(",")
+    else:
+        items = raw.split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def apply_boundary_effects(
+    conn: Connection,
+    *,
+    instance_id: int,
+    trigger: EventTrigger,
+    data: dict[str, Any],
+    history: HistoryRecorder,
+    now: datetime,
+    actor: str | None,
+) -> None:
+    props = trigger.properties
+    escalate = props.get("escalate", "").strip()
+    remind = props.get("remind", "").strip().lower() in _TRUE
+    if not (escalate or remind) or trigger.attached_to is None:
+        return
+    rows = conn.execute(
+        _OPEN_TASK_OF_ELEMENT, {"instance_id": instance_id, "element_id": trigger.attached_to}
+    ).all()
+    for task in task_infos(conn, rows, now):
+        if escalate:
+            added = [g for g in _groups(escalate, data, trigger.element_id) if g not in task.candidate_groups]
+            if added:
+                conn.execute(
+                    insert(user_task_candidates),
+                    [{"task_id": task.id, "kind": "group", "name": g} for g in added],
+                )
+            reassign = props.get("reassign", "").strip().lower() in _TRUE and task.assignee is not None
+            if reassign:
+                conn.execute(
+                    update(user_tasks)
+                    .where(user_tasks.c.id == task.id)
+                    .values(assignee=None, claimed_at=None)
+                )
+            history.add(
+                "task_escalated",
+                actor,
+                now,
+                element_id=task.element_id,
+                task_id=task.id,
+                by_event=trigger.element_id,
+                added_groups=added,
+                released_from=task.assignee if reassign else None,
+            )
+            _notify(conn, instance_id, "escalation", now, task=task.id, name=task.name, groups=added)
+        if remind:
+            recipients = [task.assignee] if task.assignee else task.candidate_groups + task.candidate_users
+            history.add(
+                "task_reminder",
+                actor,
+                now,
+                element_id=task.element_id,
+                task_id=task.id,
+                by_event=trigger.element_id,
+                to=recipients,
+            )
+            _notify(
+                conn,
+                instance_id,
+                "reminder",
+                now,
+                task=task.id,
+                name=task.name,
+                to=recipients,
+                due_at=task.due_at,
+            )
+
+
+def _notify(conn: Connection, instance_id: int, kind: str, now: datetime, **payload: Any) -> None:
+    """A notification for the outside world: written to the outbox in the same transaction."""
+    conn.execute(
+        insert(outbox).values(
+            instance_id=instance_id, kind=kind, payload=jsonvalues.dumps(payload), created_at=now
+        )
+    )

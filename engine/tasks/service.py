@@ -1,0 +1,307 @@
+"""The inbox: listing tasks, claiming, assigning and completing them.
+
+Rules every model gets from the engine, whatever its diagram says:
+- only a candidate (member of a candidate group, or a candidate user) may hold a task; a task
+  naming no candidates at all may be claimed by anyone. There is no admin override: the
+  authority limits of the processes live in the candidate groups;
+- only the assignee completes a task (an unclaimed task is claimed by its completer, if a
+  candidate, in the same transaction);
+- the requester (the instance's initiator) never claims, is assigned or completes an approval
+  task of their own request;
+- two people claiming at once: the instance lock serialises them, exactly one wins.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import bindparam, or_, select, update
+
+from engine.clock import Clock
+from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.identity.actor import PROCESS_OWNER, Actor
+from engine.identity.service import IdentityService
+from engine.repository.service import RepositoryService
+from engine.runtime.commands import InstanceCommands, LoadedInstance
+from engine.spiff.steps import complete_user_task, is_ready
+from engine.store.database import Database
+from engine.store.fastpath import fast_writer
+from engine.store.schema import process_instances, user_tasks
+from engine.tasks.conditions import claimable_by, workable_by
+from engine.tasks.views import COMPLETED, OPEN, CompletionResult, TaskDetail, TaskInfo, read_task, task_infos
+
+SORTS = {"due", "priority", "created"}
+
+_SET_ASSIGNEE = (
+    update(user_tasks)
+    .where(user_tasks.c.id == bindparam("task_id"))
+    .values(assignee=bindparam("v_assignee"), claimed_at=bindparam("v_claimed_at"))
+)
+_COMPLETE = (
+    update(user_tasks)
+    .where(user_tasks.c.id == bindparam("task_id"))
+    .values(
+        status=COMPLETED,
+        assignee=bindparam("v_assignee"),
+        claimed_at=bindparam("v_claimed_at"),
+        completed_at=bindparam("v_at"),
+        completed_by=bindparam("v_assignee"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    status: str | None = OPEN
+    assigned_to: str | None = None  # a user name
+    claimable_by: Actor | None = None  # unassigned tasks this actor may claim
+    mine: Actor | None = None  # assigned to the actor or claimable by them
+    model_key: str | None = None
+    instance_id: int | None = None
+    overdue: bool | None = None
+    include_suspended: bool = False
+    sort: str = "due"
+    descending: bool = False
+    limit: int = 50
+    offset: int = 0
+
+
+class TaskService:
+    def __init__(
+        self,
+        db: Database,
+        repository: RepositoryService,
+        commands: InstanceCommands,
+        identity: IdentityService,
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.repository = repository
+        self.commands = commands
+        self.identity = identity
+        self.clock = clock
+
+    # --- reading --------------------------------------------------------------------------
+
+    def list(self, actor: Actor, q: TaskQuery | None = None) -> list[TaskInfo]:
+        q = q or TaskQuery()
+        if q.sort not in SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(sorted(SORTS))}")
+        now = self.clock.now()
+        query = select(user_tasks)
+        if not (actor.reads_everything or actor.in_any(PROCESS_OWNER)):
+            # Employees see the tasks they hold, could claim, or completed themselves.
+            query = query.where(or_(workable_by(actor), user_tasks.c.completed_by == actor.name))
+        if q.status:
+            query = query.where(user_tasks.c.status == q.status)
+        if q.assigned_to:
+            query = query.where(user_tasks.c.assignee == q.assigned_to)
+        if q.claimable_by is not None:
+            query = query.where(claimable_by(q.claimable_by))
+        if q.mine is not None:
+            query = query.where(workable_by(q.mine))
+        if q.model_key:
+            query = query.where(user_tasks.c.model_key == q.model_key)
+        if q.instance_id is not None:
+            query = query.where(user_tasks.c.instance_id == q.instance_id)
+        if q.overdue is not None:
+            late = (
+                user_tasks.c.due_at.is_not(None) & (user_tasks.c.due_at < now) & (user_tasks.c.status == OPEN)
+            )
+            query = query.where(late if q.overdue else ~late)
+        if not q.include_suspended:
+            query = query.where(user_tasks.c.suspended.is_(False))
+        column = {
+            "due": user_tasks.c.due_at,
+            "priority": user_tasks.c.priority,
+            "created": user_tasks.c.created_at,
+        }[q.sort]
+        if q.sort == "priority":
+            order = column.asc() if q.descending else column.desc()  # most urgent first by default
+        else:
+            order = column.desc() if q.descending else column.asc()
+        query = query.order_by(order.nulls_last(), user_tasks.c.id)
+        query = query.limit(max(1, min(q.limit, 500))).offset(max(0, q.offset))
+        with self.db.read() as conn:
+            return task_infos(conn, conn.execute(query).all(), now)
+
+    def get(self, task_id: int, actor: Actor) -> TaskDetail:
+        with self.db.read() as conn:
+            row, info = read_task(conn, task_id, self.clock.now())
+            instance = conn.execute(
+                select(
+                    process_instances.c.initiator, process_instances.c.data, process_instances.c.version_id
+                ).where(process_instances.c.id == row.instance_id)
+            ).one()
+        if not (
+            actor.reads_everything
+            or actor.in_any(PROCESS_OWNER)
+            or row.assignee == actor.name
+            or row.completed_by == actor.name
+            or info.has_candidate(actor)
+            or instance.initiator == actor.name
+        ):
+            raise PermissionDenied(f"task {task_id} is not for {actor.name}")
+        model = self.repository.compiled(instance.version_id)
+        form = model.forms.get(row.form_key) if row.form_key else None
+        return TaskDetail(info, form.schema if form else None, json.loads(instance.data))
+
+    # --- commands -------------------------------------------------------------------------
+
+    def claim(self, task_id: int, actor: Actor) -> TaskInfo:
+        def action(loaded: LoadedInstance) -> TaskInfo:
+            task = self._open_task(loaded)
+            if task.assignee == actor.name:
+                return task
+            if task.assignee is not None:
+                raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
+            self._check_may_hold(loaded, task, actor)
+            return self._set_assignee(loaded, task, actor.name, "task_claimed")
+
+        return self._run(task_id, actor, action)
+
+    def unclaim(self, task_id: int, actor: Actor) -> TaskInfo:
+        def action(loaded: LoadedInstance) -> TaskInfo:
+            task = self._open_task(loaded)
+            if task.assignee is None:
+                raise Conflict(f"task {task_id} is not claimed")
+            if task.assignee != actor.name and not actor.is_admin:
+                raise PermissionDenied(
+                    f"task {task_id} is claimed by {task.assignee}; only they or an admin may release it"
+                )
+            return self._set_assignee(loaded, task, None, "task_unclaimed")
+
+        return self._run(task_id, actor, action)
+
+    def assign(self, task_id: int, actor: Actor, user_name: str) -> TaskInfo:
+        target = self.identity.actor(user_name)
+
+        def action(loaded: LoadedInstance) -> TaskInfo:
+            task = self._open_task(loaded)
+            if not (
+                actor.is_admin
+                or task.assignee == actor.name
+                or (task.assignee is None and task.has_candidate(actor))
+            ):
+                raise PermissionDenied(
+                    f"{actor.name} may not assign task {task_id}: only an admin, its assignee, "
+                    "or (while unclaimed) one of its candidates may"
+                )
+            self._check_may_hold(loaded, task, target)
+            return self._set_assignee(loaded, task, target.name, "task_assigned")
+
+        return self._run(task_id, actor, action)
+
+    def complete(self, task_id: int, actor: Actor, data: dict[str, Any] | None = None) -> CompletionResult:
+        """Complete a task with form data and run the process on to its next wait state."""
+        data = dict(data or {})
+        if any(not isinstance(k, str) for k in data):
+            raise InvalidInput("task data must be a JSON object with string keys")
+
+        def action(loaded: LoadedInstance) -> TaskInfo:
+            task = self._open_task(loaded)
+            claimed_at = task.claimed_at
+            if task.assignee is None:
+                self._check_may_hold(loaded, task, actor)
+                loaded.history.add(
+                    "task_claimed",
+                    actor.name,
+                    loaded.now,
+                    element_id=task.element_id,
+                    task_id=task.id,
+                    assignee=actor.name,
+                    previous=None,
+                )
+                claimed_at = loaded.now
+            elif task.assignee != actor.name:
+                raise PermissionDenied(
+                    f"task {task_id} is assigned to {task.assignee}; only they may complete it"
+                )
+            else:
+                self._check_segregation(loaded, task, actor)
+            form = loaded.model.forms.get(task.form_key) if task.form_key else None
+            if form is not None:
+                form.validate(data, f"task {task_id} ({task.name or task.element_id})")
+            spiff_task = loaded.workflow.find_task(UUID(loaded.task[0].spiff_task_id))
+            if spiff_task is None or not is_ready(spiff_task):
+                raise Conflict(f"task {task_id} can no longer be completed (its process moved on)")
+            fast_writer(loaded.conn).execute(
+                loaded.conn,
+                _COMPLETE,
+                {
+                    "task_id": task_id,
+                    "v_assignee": actor.name,
+                    "v_claimed_at": claimed_at,
+                    "v_at": loaded.now,
+                },
+            )
+            loaded.history.add(
+                "task_completed",
+                actor.name,
+                loaded.now,
+                element_id=task.element_id,
+                task_id=task_id,
+                data=data,
+            )
+            loaded.record_steps(complete_user_task(loaded.workflow, spiff_task, data))
+            return replace(
+                task,
+                status=COMPLETED,
+                assignee=actor.name,
+                claimed_at=claimed_at,
+                completed_at=loaded.now,
+                completed_by=actor.name,
+                overdue=False,
+            )
+
+        done, loaded = self.commands.execute(None, actor, action, task_id=task_id)
+        return CompletionResult(done, loaded.status, loaded.created_tasks)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _run(self, task_id: int, actor: Actor, action: Any) -> TaskInfo:
+        return self.commands.run(None, actor, action, task_id=task_id, needs_workflow=False)
+
+    def _open_task(self, loaded: LoadedInstance) -> TaskInfo:
+        task = loaded.task[1]
+        if task.status != OPEN:
+            raise Conflict(f"task {task.id} is {task.status}")
+        return task
+
+    def _check_segregation(self, loaded: LoadedInstance, task: TaskInfo, holder: Actor) -> None:
+        if task.is_approval and loaded.row.initiator == holder.name:
+            raise PermissionDenied(
+                f"segregation of duties: {holder.name} requested instance {loaded.id} and may not approve it "
+                f"(task {task.id}, {task.name or task.element_id})"
+            )
+
+    def _check_may_hold(self, loaded: LoadedInstance, task: TaskInfo, holder: Actor) -> None:
+        if not task.has_candidate(holder):
+            who = "you are" if holder is loaded.actor else f"{holder.name} is"
+            candidates = [f"group {g}" for g in task.candidate_groups] + [
+                f"user {u}" for u in task.candidate_users
+            ]
+            raise PermissionDenied(
+                f"{who} not a candidate for task {task.id} ({task.name or task.element_id}); "
+                f"candidates: {', '.join(candidates)}"
+            )
+        self._check_segregation(loaded, task, holder)
+
+    def _set_assignee(self, loaded: LoadedInstance, task: TaskInfo, user: str | None, event: str) -> TaskInfo:
+        claimed_at = loaded.now if user else None
+        fast_writer(loaded.conn).execute(
+            loaded.conn, _SET_ASSIGNEE, {"task_id": task.id, "v_assignee": user, "v_claimed_at": claimed_at}
+        )
+        loaded.history.add(
+            event,
+            loaded.actor.name,
+            loaded.now,
+            element_id=task.element_id,
+            task_id=task.id,
+            assignee=user,
+            previous=task.assignee,
+        )
+        return replace(task, assignee=user, claimed_at=claimed_at)

@@ -1,0 +1,1 @@
+"""Timers: persisted rows, fired exactly once by any number of pollers."""

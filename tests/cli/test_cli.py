@@ -1,0 +1,169 @@
+"""The issue's acceptance path, through the real `approvals` executable in separate processes."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BENCH_MODELS, ON_POSTGRES
+
+APPROVALS = str(Path(sys.executable).with_name("approvals"))
+
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the CLI path is exercised on its default SQLite file")
+
+
+@pytest.fixture
+def cli(tmp_path):
+    env = {**os.environ, "APPROVALS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    def run(*args, ok=True):
+        result = subprocess.run(
+            [APPROVALS, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+        )
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    run.db = tmp_path / "cli.db"
+    run.dir = tmp_path
+    return run
+
+
+def test_bench_approval_through_the_cli(cli):
+    model = BENCH_MODELS / "bench_approval.bpmn"
+    assert "deployed as version 1" in cli("deploy", str(model)).stdout
+    assert "unchanged, still version 1" in cli("deploy", str(model)).stdout
+    for name, group in (("sam", "sales"), ("mia", "manager"), ("fay", "finance")):
+        assert "API token" in cli("users", "add", name, "--groups", group).stdout
+
+    started = json.loads(
+        cli("start", "bench_approval", "--user", "sam", "--data", '{"customer": "ACME"}', "--json").stdout
+    )
+    instance_id = started["instance"]["id"]
+    assert started["instance"]["model_version"] == 1
+
+    edited = cli.dir / "bench_approval.bpmn"
+    edited.write_text(model.read_text().replace('name="Finance review"', 'name="Finance sign-off"'))
+    assert "deployed as version 2" in cli("deploy", str(edited), "--note", "renamed").stdout
+
+    def only_task():
+        tasks = json.loads(cli("tasks", "--instance", str(instance_id), "--json").stdout)
+        assert len(tasks) == 1
+        return tasks[0]
+
+    cli("complete", str(only_task()["id"]), "--user", "sam", "--data", '{"note": "urgent"}')
+    manager_task = only_task()
+    assert manager_task["candidate_groups"] == ["manager"]
+    refused = cli("claim", str(manager_task["id"]), "--user", "fay", ok=False)
+    assert refused.returncode == 1
+    first_line = refused.stderr.splitlines()[0]
+    assert (
+        first_line
+        == f"error: you are not a candidate for task {manager_task['id']} (Manager approval); "
+        + ("candidates: group manager")
+    )
+    cli("claim", str(manager_task["id"]), "--user", "mia")
+    cli("complete", str(manager_task["id"]), "--user", "mia")
+    finance_task = only_task()
+    assert finance_task["name"] == "Finance review"  # still version 1's name
+    cli("complete", str(finance_task["id"]), "--user", "fay", "--data", '{"approved": true}')
+
+    shown = json.loads(cli("instance", str(instance_id), "--json").stdout)["instance"]
+    assert (shown["status"], shown["model_version"], shown["data"]["approved"]) == ("completed", 1, True)
+    history = json.loads(cli("history", str(instance_id), "--json").stdout)
+    assert {e["model_version"] for e in history} == {1}
+    assert "history intact" in cli("verify", str(instance_id)).stdout
+
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute(
+            "UPDATE history_events SET actor = 'mallory' WHERE instance_id = ? AND seq = 5", (instance_id,)
+        )
+    broken = cli("verify", str(instance_id), ok=False)
+    assert broken.returncode == 1 and "BROKEN at event 5" in broken.stdout
+
+
+def test_errors_are_one_clear_line_and_a_non_zero_exit(cli):
+    for args, message in (
+        (("start", "nothing", "--user", "ghost"), "error: no user named 'ghost'"),
+        (("instance", "42"), "error: no process instance 42"),
+        (("deploy", "missing.bpmn"), "error: missing.bpmn does not exist"),
+        (("complete", "1", "--user", "x", "--data", "{oops"), "error: --data is not valid JSON"),
+    ):
+        result = cli(*args, ok=False)
+        assert result.returncode == 1
+        assert result.stderr.startswith(message), result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_a_broken_model_names_element_and_line(cli):
+    broken = cli.dir / "broken.bpmn"
+    broken.write_text(
+        (BENCH_MODELS / "bench_approval.bpmn")
+        .read_text()
+        .replace('targetRef="finance_review" />', 'targetRef="nowhere" />')
+    )
+    result = cli("deploy", str(broken), ok=False)
+    assert result.returncode == 1
+    assert "broken.bpmn:39, element 'f5': sequence flow targetRef 'nowhere' names no element" in result.stderr
+
+
+DMN_WITH_SPACES = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="Guarantee" namespace="x">
+  <decision id="needs_guarantee" name="Needs guarantee">
+    <decisionTable id="t" hitPolicy="UNIQUE">
+      <input id="i1" label="Customer Type">
+        <inputExpression id="e1" typeRef="string"><text>Customer Type</text></inputExpression>
+      </input>
+      <output id="o1" name="guarantee required" typeRef="boolean" />
+      <rule id="r1"><inputEntry id="r1i"><text>"new","overseas"</text></inputEntry><outputEntry id="r1o"><text>true</text></outputEntry></rule>
+      <rule id="r2"><inputEntry id="r2i"><text>not("new","overseas")</text></inputEntry><outputEntry id="r2o"><text>false</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+
+def test_decide_evaluates_a_table_before_it_is_deployed(cli):
+    dmn = cli.dir / "guarantee.dmn"
+    dmn.write_text(DMN_WITH_SPACES)
+    result = cli("decide", str(dmn), "--input", '{"Customer Type": "overseas"}', "--json")
+    assert json.loads(result.stdout) == {"Needs guarantee": True}
+    traced = json.loads(
+        cli("decide", str(dmn), "--input", '{"Customer Type": "existing"}', "--trace", "--json").stdout
+    )
+    assert traced["results"] == {"Needs guarantee": False}
+    assert traced["trace"][0]["matched_rules"] == ["r2"]
+    broken = cli("decide", str(dmn), "--decision", "nope", "--input", "{}", ok=False)
+    assert broken.returncode == 1 and "no decision 'nope'" in broken.stderr
+
+
+def test_timers_messages_and_records_from_the_command_line(cli):
+    models = Path(__file__).resolve().parent.parent / "fixtures" / "models"
+    cli("deploy", str(models / "confirmation"))
+    cli("users", "add", "cara", "--groups", "customer_service")
+    started = json.loads(
+        cli("start", "confirmation", "--user", "cara", "--data", '{"complaint_no": "TS-7"}', "--json").stdout
+    )
+    instance_id = started["instance"]["id"]
+    (timer,) = json.loads(cli("timers", "--json").stdout)
+    assert (timer["instance_id"], timer["element_id"], timer["status"]) == (
+        instance_id,
+        "seven_days",
+        "pending",
+    )
+    assert json.loads(cli("timers", "--due", "--json").stdout) == []
+    refused = cli("message", "customer_confirmed", "--key", "TS-8", ok=False)
+    assert refused.returncode == 1 and "no process waits for message 'customer_confirmed'" in refused.stderr
+    delivered = cli(
+        "message", "customer_confirmed", "--key", "TS-7", "--user", "cara", "--data", '{"ok": true}'
+    )
+    assert f"delivered to instance {instance_id} (confirmed)" in delivered.stdout
+    assert json.loads(cli("instance", str(instance_id), "--json").stdout)["instance"]["status"] == "completed"
+    assert "fired 0, failed 0" in cli("worker", "--once").stdout
+    assert (
+        json.loads(cli("timers", "--status", "cancelled", "--json").stdout)[0]["element_id"] == "seven_days"
+    )

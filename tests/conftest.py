@@ -1,0 +1,106 @@
+"""Test fixtures: a real database per test (SQLite by default, PostgreSQL when
+APPROVALS_TEST_DATABASE_URL is set, as `make test-postgres` does), a real engine, a movable clock."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine import Engine
+from engine.clock import ManualClock
+from engine.config import Settings
+from engine.store import migrate
+from engine.store.database import Database
+from engine.store.schema import metadata
+
+PG_URL = os.environ.get("APPROVALS_TEST_DATABASE_URL", "")
+ON_POSTGRES = PG_URL.startswith("postgres")
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+BENCH_MODELS = REPO.parent / "shared" / "bench"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs APPROVALS_TEST_DATABASE_URL=postgresql://… (make test-postgres)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _schema_url(schema: str) -> str:
+    separator = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A schema migrated once per test session (per xdist worker): a template file, or a PG schema."""
+    if ON_POSTGRES:
+        schema = "approvals_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+        admin = Database(PG_URL)
+        with admin.engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        url = _schema_url(schema)
+        db = Database(url)
+        migrate.upgrade(db)
+        db.dispose()
+        yield url
+        with admin.engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+    else:
+        template = tmp_path_factory.mktemp("template") / "approvals.db"
+        db = Database(f"sqlite:///{template}")
+        migrate.upgrade(db)
+        db.dispose()
+        yield str(template)
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    """An empty, migrated database for this test."""
+    if ON_POSTGRES:
+        db = Database(migrated_database)
+        tables = ", ".join(t.name for t in metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.dispose()
+        return migrated_database
+    target = tmp_path / "approvals.db"
+    shutil.copyfile(migrated_database, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def make_engine(database_url: str, clock: ManualClock) -> Iterator[Callable[..., Engine]]:
+    """Engines on the test database; each one is what a separate server process would hold."""
+    engines: list[Engine] = []
+
+    def make(**overrides: object) -> Engine:
+        settings = Settings.from_env(database_url=database_url, verify_state=True, **overrides)
+        engine = Engine(settings, clock=clock)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.close()
+
+
+@pytest.fixture
+def engine(make_engine: Callable[..., Engine]) -> Engine:
+    return make_engine()
