@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import admin_commands, event_commands, model_commands, work_commands
+from cli import admin_commands, event_commands, model_commands, serve_command, work_commands
 from cli.render import emit_json
 from engine import Engine
 from engine.errors import ApprovalsError, InvalidInput
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     work_commands.register(sub)
     admin_commands.register(sub)
     event_commands.register(sub)
+    serve_command.register(sub)
     return parser
 
 

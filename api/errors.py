@@ -1,0 +1,122 @@
+"""Every error response of the API: RFC 7807 ``application/problem+json``, built here and only here.
+
+``ERROR_STATUS`` is the one table mapping engine error classes to HTTP status codes. The API layer
+raises the same engine classes for its own checks (a missing token, a malformed body), so those
+go through this table too. Werkzeug's errors (unknown route, wrong method, body too large) and
+unexpected exceptions get the same shape; the latter never show their traceback, only a reference
+to the log line that holds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import (
+    ApprovalsError,
+    AuthenticationFailed,
+    ConcurrentModification,
+    Conflict,
+    DataValidationError,
+    DecisionError,
+    InvalidInput,
+    ModelValidationError,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    ScriptError,
+    WorkflowError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:approvals:problem:"
+
+log = logging.getLogger("api")
+
+# Engine error class -> (HTTP status, problem type slug). Looked up along the exception's MRO, so a
+# new subclass falls back to its parent's entry until it gets one of its own.
+ERROR_STATUS: dict[type[ApprovalsError], tuple[int, str]] = {
+    AuthenticationFailed: (401, "authentication-required"),
+    PermissionDenied: (403, "forbidden"),
+    NotFound: (404, "not-found"),
+    Conflict: (409, "conflict"),
+    ConcurrentModification: (409, "concurrent-modification"),
+    InvalidInput: (400, "invalid-input"),
+    # The request was well-formed, but its content cannot be accepted or carried out.
+    DataValidationError: (422, "invalid-form-data"),
+    ModelValidationError: (422, "invalid-model"),
+    DecisionError: (422, "decision-failed"),
+    ScriptError: (422, "script-failed"),
+    WorkflowError: (422, "process-failed"),
+    ApprovalsError: (400, "request-failed"),
+}
+
+
+def status_of(error: ApprovalsError) -> tuple[int, str]:
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]  # type: ignore[index]
+    return ERROR_STATUS[ApprovalsError]
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    problems: Iterable[Problem] = (),
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "problems": [p.as_dict() for p in problems],
+    }
+    body.update(extra or {})
+    response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+def handle_engine_error(error: ApprovalsError) -> Response:
+    status, slug = status_of(error)
+    headers = {"WWW-Authenticate": 'Bearer realm="approvals"'} if status == 401 else None
+    return problem_response(
+        status, error.title, error.message, type_=TYPE_PREFIX + slug, problems=error.problems, headers=headers
+    )
+
+
+def handle_http_error(error: HTTPException) -> Response | HTTPException:
+    if error.code is None or error.code < 400:
+        return error  # redirects (a missing trailing slash) are not errors
+    # Keep the headers that carry meaning (Allow on 405, Retry-After), drop werkzeug's HTML type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return problem_response(error.code, error.name, error.description or error.name, headers=headers)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    reference = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s on %s %s", reference, request.method, request.path, exc_info=error)
+    return problem_response(
+        500,
+        "Internal server error",
+        f"The server failed to handle this request; it was logged with reference {reference}.",
+        type_=TYPE_PREFIX + "internal-error",
+        extra={"reference": reference},
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApprovalsError, handle_engine_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,134 @@
+"""``@operation``: what one route takes and returns, declared once, used twice.
+
+At request time the decorator authenticates, applies the route-level checks, parses the query and
+body through their schemas and serialises the view's return value with the response schema; the
+view itself only calls the engine. At start-up ``api.openapi`` reads the same declaration to
+write the OpenAPI document, so the published contract cannot drift from what the code does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, request
+from marshmallow import Schema
+from werkzeug.exceptions import NotFound as RouteNotFound
+
+from api import parsing
+from api.auth import authenticate, check_route_access
+from api.context import engine_of, settings_of
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A view's result when the status or headers depend on the outcome (201 vs 200, Location)."""
+
+    value: Any
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    description: str | None = None
+    query: Schema | None = None
+    body: Schema | None = None
+    response: Schema | None = None
+    status: int = 200
+    # Other success statuses with the same body (status -> when), e.g. 200 for an unchanged deploy.
+    also: dict[int, str] = field(default_factory=dict)
+    public: bool = False
+    writes: bool = False
+    groups: frozenset[str] | None = None
+    # A non-JSON request or response body, described for OpenAPI by hand (uploads, file downloads).
+    request_content: dict[str, Any] | None = None
+    response_content: dict[str, Any] | None = None
+    response_headers: dict[str, Any] | None = None
+    errors: tuple[int, ...] = ()
+
+    @property
+    def error_statuses(self) -> list[int]:
+        """Every error status this operation can answer with (published in the OpenAPI document)."""
+        codes = set(self.errors) | {500}
+        if not self.public:
+            codes |= {401, 403}
+        if self.query is not None or self.body is not None or self.request_content is not None:
+            codes.add(400)
+        if self.body is not None or self.request_content is not None:
+            codes |= {413, 415}
+        return sorted(codes)
+
+
+def operation(
+    summary: str,
+    *,
+    description: str | None = None,
+    query: type[Schema] | None = None,
+    body: type[Schema] | None = None,
+    response: type[Schema] | None = None,
+    status: int = 200,
+    also: dict[int, str] | None = None,
+    public: bool = False,
+    writes: bool = False,
+    groups: Collection[str] | None = None,
+    request_content: dict[str, Any] | None = None,
+    response_content: dict[str, Any] | None = None,
+    response_headers: dict[str, Any] | None = None,
+    errors: Collection[int] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """Declare a route. The view is called as ``view(engine, actor, [query], [body], **path)``."""
+    op = Operation(
+        summary=summary,
+        description=description,
+        query=query() if query else None,
+        body=body() if body else None,
+        response=response() if response else None,
+        status=status,
+        also=dict(also or {}),
+        public=public,
+        writes=writes,
+        groups=frozenset(groups) if groups is not None else None,
+        request_content=request_content,
+        response_content=response_content,
+        response_headers=response_headers,
+        errors=tuple(errors),
+    )
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        @wraps(view)
+        def handle(**path: Any) -> Response:
+            if any(isinstance(v, str) and "\x00" in v for v in path.values()):
+                raise RouteNotFound()  # no key or name can hold a NUL, so nothing is there
+            engine = engine_of(current_app)
+            actor = None
+            if not op.public:
+                actor = authenticate(engine, request)
+                check_route_access(actor, op.groups, op.writes)
+            arguments: dict[str, Any] = dict(path)
+            if op.query is not None:
+                arguments["query"] = parsing.load(op.query, request.args.to_dict(), "query parameters")
+            if op.body is not None:
+                request.max_content_length = settings_of(current_app).max_json_bytes
+                arguments["body"] = parsing.load(op.body, parsing.json_object(request), "request body")
+            result = view(engine, actor, **arguments)
+            return _respond(op, result)
+
+        handle.operation = op  # type: ignore[attr-defined]
+        return handle
+
+    return decorate
+
+
+def _respond(op: Operation, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    reply = result if isinstance(result, Reply) else Reply(result)
+    payload = op.response.dump(reply.value) if op.response is not None else reply.value
+    response = current_app.json.response(payload)
+    response.status_code = reply.status or op.status
+    response.headers.update(reply.headers)
+    return response

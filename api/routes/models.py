@@ -1,0 +1,97 @@
+"""Deploying and reading process models: /models."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request, url_for
+
+from api.operation import Reply, operation
+from api.schemas.models import DeployResultSchema, ModelListSchema, ValidationReportSchema, VersionListSchema
+from api.uploads import BUNDLE_CONTENT, read_bundle
+from engine import Engine
+from engine.identity.actor import ADMIN, PROCESS_OWNER, Actor
+from engine.repository.bundle import Bundle
+from engine.repository.compiler import CompiledModel
+from engine.repository.service import DeployResult
+
+bp = Blueprint("models", __name__)
+
+DEPLOYERS = (PROCESS_OWNER, ADMIN)
+FILE_TYPES = {
+    "bpmn": "application/xml",
+    "dmn": "application/xml",
+    "form": "application/json",
+    "meta": "application/toml",
+}
+FILE_CONTENT = {
+    "application/xml": {"schema": {"type": "string"}},
+    "application/json": {"schema": {}},
+    "application/toml": {"schema": {"type": "string"}},
+}
+
+
+def _bundle(engine: Engine) -> tuple[Bundle, bool, str | None]:
+    upload = read_bundle(request, engine.settings.max_upload_bytes)
+    return engine.repository.bundle_from_files(upload.files, "upload"), upload.strict, upload.note
+
+
+@bp.post("/models")
+@operation(
+    "Deploy a bundle (BPMN, DMN, forms, model.toml) as a new version",
+    description="Field names are the file names in the bundle. 201: a new version; 200: the bundle is "
+    "identical to the latest version, which is returned (`created` false).",
+    request_content=BUNDLE_CONTENT,
+    response=DeployResultSchema,
+    status=201,
+    also={200: "identical to the latest version: nothing new was stored"},
+    response_headers={"Location": {"schema": {"type": "string"}, "description": "the model's versions"}},
+    writes=True,
+    groups=DEPLOYERS,
+    errors=(422,),
+)
+def deploy(engine: Engine, actor: Actor) -> Reply:
+    bundle, strict, note = _bundle(engine)
+    result: DeployResult = engine.repository.deploy([bundle], actor, note=note, strict=strict)[0]
+    location = url_for("models.list_versions", key=result.version.model_key)
+    return Reply(result, status=201 if result.created else 200, headers={"Location": location})
+
+
+@bp.post("/models/validate")
+@operation(
+    "Check a bundle without deploying it (dry run)",
+    description="Everything a deployment checks; nothing is stored. Problems: 422; warnings: in the answer.",
+    request_content=BUNDLE_CONTENT,
+    response=ValidationReportSchema,
+    groups=DEPLOYERS,
+    errors=(422,),
+)
+def validate(engine: Engine, actor: Actor) -> CompiledModel:
+    bundle, strict, _ = _bundle(engine)
+    return engine.repository.validate(bundle, strict=strict)
+
+
+@bp.get("/models")
+@operation("List deployed models with their latest version", response=ModelListSchema)
+def list_models(engine: Engine, actor: Actor) -> dict:
+    return {"items": engine.repository.list_models()}
+
+
+@bp.get("/models/<key>/versions")
+@operation("List the versions of a model", response=VersionListSchema, errors=(404,))
+def list_versions(engine: Engine, actor: Actor, key: str) -> dict:
+    return {"items": engine.repository.versions(key)}
+
+
+@bp.get("/models/<key>/versions/<id:version>/files/<path:name>")
+@operation(
+    "Download a file of a deployed version, byte for byte",
+    description="`name` as in the bundle, and may contain `/`: `forms/approve.json`.",
+    response_content=FILE_CONTENT,
+    errors=(404,),
+)
+def get_file(engine: Engine, actor: Actor, key: str, version: int, name: str) -> Response:
+    content, kind = engine.repository.file(key, version, name)
+    response = Response(content, content_type=FILE_TYPES.get(kind, "application/octet-stream"))
+    response.headers["Content-Disposition"] = "inline"
+    # A model file is user-supplied: never let a browser run it as a page of this origin.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,110 @@
+"""The inbox: /tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from api.operation import operation
+from api.paging import fetch_limit, page
+from api.schemas.tasks import (
+    ME,
+    AssignBody,
+    CompleteBody,
+    CompletionSchema,
+    TaskDetailSchema,
+    TaskListQuery,
+    TaskPageSchema,
+    TaskSchema,
+)
+from engine import Engine
+from engine.identity.actor import Actor
+from engine.tasks.service import TaskQuery
+from engine.tasks.views import CompletionResult, TaskDetail, TaskInfo
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.get("/tasks")
+@operation(
+    "List tasks: my inbox, what I may claim, or (process owners, auditors, admins) any task",
+    description="`assignee=me`: tasks I hold; `candidate=me`: unassigned tasks I may claim; both "
+    "left out: everything I may see (for employees: tasks I hold, may claim, or completed).",
+    query=TaskListQuery,
+    response=TaskPageSchema,
+)
+def list_tasks(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
+    assignee = query.get("assignee")
+    found = engine.tasks.list(
+        actor,
+        TaskQuery(
+            status=None if query["status"] == "all" else query["status"],
+            assigned_to=actor.name if assignee == ME else assignee,
+            claimable_by=actor if query.get("candidate") == ME else None,
+            model_key=query.get("model"),
+            instance_id=query.get("instance"),
+            overdue=query.get("overdue"),
+            include_suspended=query["include_suspended"],
+            sort=query["sort"],
+            descending=query["order"] == "desc",
+            limit=fetch_limit(query),
+            offset=query["offset"],
+        ),
+    )
+    return page(found, query)
+
+
+@bp.get("/tasks/<id:task_id>")
+@operation(
+    "Read a task with its form (JSON Schema) and the instance's data",
+    response=TaskDetailSchema,
+    errors=(404,),
+)
+def get_task(engine: Engine, actor: Actor, task_id: int) -> TaskDetail:
+    return engine.tasks.get(task_id, actor)
+
+
+@bp.post("/tasks/<id:task_id>/claim")
+@operation(
+    "Claim a task (a candidate; never the requester of an approval)",
+    response=TaskSchema,
+    writes=True,
+    errors=(404, 409),
+)
+def claim(engine: Engine, actor: Actor, task_id: int) -> TaskInfo:
+    return engine.tasks.claim(task_id, actor)
+
+
+@bp.post("/tasks/<id:task_id>/unclaim")
+@operation(
+    "Release a claimed task (its assignee or an admin)", response=TaskSchema, writes=True, errors=(404, 409)
+)
+def unclaim(engine: Engine, actor: Actor, task_id: int) -> TaskInfo:
+    return engine.tasks.unclaim(task_id, actor)
+
+
+@bp.post("/tasks/<id:task_id>/assign")
+@operation(
+    "Assign a task to a user (an admin, its assignee, or while unclaimed one of its candidates)",
+    body=AssignBody,
+    response=TaskSchema,
+    writes=True,
+    errors=(404, 409),
+)
+def assign(engine: Engine, actor: Actor, task_id: int, body: dict[str, Any]) -> TaskInfo:
+    return engine.tasks.assign(task_id, actor, body["user"])
+
+
+@bp.post("/tasks/<id:task_id>/complete")
+@operation(
+    "Complete a task with its form data; the process runs on to its next wait state",
+    description="An unclaimed task is claimed by its completer (if a candidate) in the same step. "
+    "Data failing the task's form: 422 listing each invalid field.",
+    body=CompleteBody,
+    response=CompletionSchema,
+    writes=True,
+    errors=(404, 409, 422),
+)
+def complete(engine: Engine, actor: Actor, task_id: int, body: dict[str, Any]) -> CompletionResult:
+    return engine.tasks.complete(task_id, actor, body["data"])

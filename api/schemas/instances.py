@@ -1,0 +1,73 @@
+"""Process instances, their history and its verification."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from api.schemas.common import PageQuery, PageSchema
+from api.schemas.fields import BusinessKey, Id, JsonObject, Moment, Text, UserName
+from engine.runtime.commands import CANCELLED, COMPLETED, RUNNING, SUSPENDED
+
+
+class StartBody(Schema):
+    model = Text(required=True, length=(1, 200), metadata={"example": "countersign"})
+    version = Id(allow_none=True, metadata={"description": "default: the latest version"})
+    business_key = BusinessKey(allow_none=True)
+    data = JsonObject(load_default=dict, metadata={"description": "start data (the start form's fields)"})
+
+
+class InstanceListQuery(PageQuery):
+    model = Text(length=(1, 200))
+    status = fields.String(validate=validate.OneOf([RUNNING, SUSPENDED, COMPLETED, CANCELLED]))
+    initiator = UserName()
+    business_key = BusinessKey()
+    started_from = Moment(metadata={"description": "started at or after (ISO 8601; UTC if no offset)"})
+    started_to = Moment(metadata={"description": "started before (ISO 8601; UTC if no offset)"})
+
+
+class InstanceSchema(Schema):
+    id = fields.Integer(required=True)
+    model_key = fields.String(required=True)
+    model_version = fields.Integer(required=True)
+    business_key = fields.String(required=True, allow_none=True)
+    status = fields.String(
+        required=True, metadata={"description": "running, suspended, completed, cancelled"}
+    )
+    initiator = fields.String(required=True)
+    started_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    ended_at = fields.DateTime(required=True, allow_none=True)
+    data = JsonObject(required=True)
+
+
+class InstancePageSchema(PageSchema):
+    items = fields.List(fields.Nested(InstanceSchema), required=True)
+
+
+class HistoryEventSchema(Schema):
+    seq = fields.Integer(required=True)
+    type = fields.String(required=True, metadata={"example": "task_completed"})
+    actor = fields.String(required=True, allow_none=True)
+    occurred_at = fields.DateTime(required=True)
+    model_key = fields.String(required=True)
+    model_version = fields.Integer(required=True)
+    element_id = fields.String(required=True, allow_none=True)
+    task_id = fields.Integer(required=True, allow_none=True)
+    data = JsonObject(required=True)
+    hash = fields.String(
+        required=True, metadata={"description": "SHA-256 over this event and the previous hash"}
+    )
+
+
+class HistorySchema(Schema):
+    instance_id = fields.Integer(required=True)
+    events = fields.List(fields.Nested(HistoryEventSchema), required=True)
+
+
+class VerificationSchema(Schema):
+    instance_id = fields.Integer(required=True)
+    ok = fields.Boolean(required=True)
+    events = fields.Integer(required=True)
+    first_broken_seq = fields.Integer(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)
+    description = fields.Function(lambda v: v.describe(), required=True, metadata={"type": "string"})

@@ -1,0 +1,89 @@
+"""The inbox: tasks, their forms, and completing them."""
+
+from __future__ import annotations
+
+from dataclasses import fields as dataclass_fields
+from typing import Any
+
+from marshmallow import Schema, fields, pre_dump, validate
+
+from api.schemas.common import PageQuery, PageSchema
+from api.schemas.fields import Id, JsonObject, Text, UserName
+from engine.tasks.views import CANCELLED, COMPLETED, OPEN, TaskDetail, TaskInfo
+
+ME = "me"
+
+
+class TaskListQuery(PageQuery):
+    assignee = UserName(metadata={"description": "`me` or a user name: tasks they hold"})
+    candidate = fields.String(
+        validate=validate.OneOf([ME]), metadata={"description": "`me`: unassigned tasks I may claim"}
+    )
+    status = fields.String(load_default=OPEN, validate=validate.OneOf([OPEN, COMPLETED, CANCELLED, "all"]))
+    model = Text(length=(1, 200))
+    instance = Id(strict=False)
+    overdue = fields.Boolean(
+        metadata={"description": "true: only overdue tasks; false: only tasks not overdue"}
+    )
+    include_suspended = fields.Boolean(load_default=False)
+    sort = fields.String(load_default="due", validate=validate.OneOf(["due", "priority", "created"]))
+    order = fields.String(
+        load_default="asc",
+        validate=validate.OneOf(["asc", "desc"]),
+        metadata={"description": "asc: earliest due/created first, or most urgent priority first"},
+    )
+
+
+class TaskSchema(Schema):
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+    model_key = fields.String(required=True)
+    business_key = fields.String(required=True, allow_none=True)
+    element_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, metadata={"description": "open, completed, cancelled"})
+    assignee = fields.String(required=True, allow_none=True)
+    candidate_groups = fields.List(fields.String(), required=True)
+    candidate_users = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+    claimed_at = fields.DateTime(required=True, allow_none=True)
+    completed_at = fields.DateTime(required=True, allow_none=True)
+    completed_by = fields.String(required=True, allow_none=True)
+    due_at = fields.DateTime(required=True, allow_none=True)
+    priority = fields.Integer(required=True)
+    form_key = fields.String(required=True, allow_none=True)
+    is_approval = fields.Boolean(required=True)
+    suspended = fields.Boolean(required=True)
+    overdue = fields.Boolean(required=True)
+
+
+class TaskPageSchema(PageSchema):
+    items = fields.List(fields.Nested(TaskSchema), required=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    form = JsonObject(required=True, allow_none=True, metadata={"description": "the form's JSON Schema"})
+    data = JsonObject(required=True, metadata={"description": "the instance's current data"})
+
+    @pre_dump
+    def _flatten(self, detail: Any, **kwargs: Any) -> Any:
+        if not isinstance(detail, TaskDetail):
+            return detail
+        values = {f.name: getattr(detail.task, f.name) for f in dataclass_fields(TaskInfo)}
+        return {**values, "form": detail.form, "data": detail.data}
+
+
+class AssignBody(Schema):
+    user = UserName(required=True)
+
+
+class CompleteBody(Schema):
+    data = JsonObject(load_default=dict, metadata={"description": "the task form's fields"})
+
+
+class CompletionSchema(Schema):
+    task = fields.Nested(TaskSchema, required=True)
+    instance_status = fields.String(required=True)
+    next_tasks = fields.List(
+        fields.Nested(TaskSchema), required=True, metadata={"description": "tasks this completion created"}
+    )

@@ -1,0 +1,97 @@
+"""Reading a bundle upload: a multipart form whose file parts are named like the files in the bundle.
+
+    curl -F contract.bpmn=@contract.bpmn -F rules.dmn=@rules.dmn \
+         -F forms/approve.json=@approve.json -F model.toml=@model.toml -F note="raise limit" …
+
+Files are kept byte for byte (no newline or charset conversion), so the stored version hashes the
+same as the files on the process owner's disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from api.parsing import refuse_truncated_stream
+from engine.errors import InvalidInput, Problem
+
+TEXT_FIELDS = ("note", "strict")
+# Room for the multipart boundaries and part headers around the files themselves.
+MULTIPART_OVERHEAD = 64 * 1024
+MAX_NOTE = 2000
+
+# For the OpenAPI document: the field names are the bundle's file names, so they are open-ended.
+BUNDLE_CONTENT: dict[str, Any] = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "note": {"type": "string", "maxLength": MAX_NOTE, "description": "stored with the version"},
+                "strict": {"type": "boolean", "description": "refuse the bundle if it has warnings"},
+            },
+            "additionalProperties": {
+                "type": "string",
+                "format": "binary",
+                "description": "one part per file, named as in the bundle: `contract.bpmn`, `rules.dmn`, "
+                "`forms/approve.json`, `model.toml`",
+            },
+        }
+    }
+}
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class BundleUpload:
+    files: dict[str, bytes]
+    note: str | None
+    strict: bool
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidInput("invalid form field", [Problem("must be true or false", field="strict")])
+
+
+def read_bundle(request: Request, max_upload_bytes: int) -> BundleUpload:
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("upload the bundle as multipart/form-data, one file part per file")
+    request.max_content_length = max_upload_bytes + MULTIPART_OVERHEAD
+    form = request.form  # parses the whole body: 413 beyond the limit
+    refuse_truncated_stream(request)
+    unexpected = sorted(set(form) - set(TEXT_FIELDS))
+    if unexpected:
+        raise InvalidInput(
+            "send bundle files as file parts (curl -F name=@file), not as text fields",
+            [Problem("not a file part", field=name) for name in unexpected],
+        )
+    files: dict[str, bytes] = {}
+    for name in request.files:
+        parts = request.files.getlist(name)
+        if len(parts) > 1:
+            raise InvalidInput(
+                f"the file {name!r} was sent {len(parts)} times", [Problem("repeated", field=name)]
+            )
+        files[name] = parts[0].read()
+    total = sum(len(content) for content in files.values())
+    if total > max_upload_bytes:
+        raise RequestEntityTooLarge(
+            f"the bundle's files are {total:,} bytes; the limit is {max_upload_bytes:,}"
+        )
+    if not files:
+        raise InvalidInput("no files: send the bundle's files as multipart file parts")
+    note = request.form.get("note") or None
+    if note is not None and ("\x00" in note or len(note) > MAX_NOTE):
+        raise InvalidInput(
+            "invalid form field", [Problem(f"at most {MAX_NOTE} characters, no NUL", field="note")]
+        )
+    return BundleUpload(files, note, _flag(request.form.get("strict", "")))

@@ -1,0 +1,168 @@
+"""Every route, called by each kind of user: the status each one gets.
+
+Set-up for every cell: countersign deployed with one instance started by sam (finance and legal
+reviews open), the routing model (with its DMN) deployed. The employee is fay (finance): she may
+work on the finance review but did not start the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import PASSWORD, ROLES, Api, Countersign, bundle_files
+from tests.factories import MODELS, deploy_path
+
+ROLE_NAMES = list(ROLES)  # employee, process_owner, auditor, admin, anonymous
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    # Expected status per role, in ROLE_NAMES order.
+    expected: tuple[int, int, int, int, int]
+    json: Any = None
+    files: Callable[[], dict] | None = None
+    prepare: Callable[[Api, Countersign], None] | None = None
+
+
+def _suspend(api: Api, cs: Countersign) -> None:
+    api.engine.runtime.suspend(cs.instance.id, api.engine.identity.actor("root"))
+
+
+def _fay_claims(api: Api, cs: Countersign) -> None:
+    api.engine.tasks.claim(cs.finance.id, api.engine.identity.actor("fay"))
+
+
+def _fay_has_a_password(api: Api, cs: Countersign) -> None:
+    api.engine.identity.set_password("fay", PASSWORD)
+
+
+def _assignment_bundle() -> dict:
+    return bundle_files(MODELS / "assignment")
+
+
+ROUTES = [
+    # public
+    Route("GET", "/health", (200, 200, 200, 200, 200)),
+    Route("GET", "/openapi.json", (200, 200, 200, 200, 200)),
+    Route("GET", "/docs/", (200, 200, 200, 200, 200)),
+    Route(
+        "POST",
+        "/auth/login",
+        (200, 200, 200, 200, 200),
+        json={"username": "fay", "password": PASSWORD},
+        prepare=_fay_has_a_password,
+    ),
+    # users and tokens
+    Route("GET", "/me", (200, 200, 200, 200, 401)),
+    Route("GET", "/users", (403, 403, 403, 200, 401)),
+    Route("POST", "/users", (403, 403, 403, 201, 401), json={"name": "newbie", "groups": ["sales"]}),
+    Route("PUT", "/users/fred/groups", (403, 403, 403, 200, 401), json={"groups": ["finance", "legal"]}),
+    Route("POST", "/users/fay/tokens", (201, 403, 403, 201, 401), json={"label": "laptop"}),
+    # models
+    Route("GET", "/models", (200, 200, 200, 200, 401)),
+    Route("GET", "/models/countersign/versions", (200, 200, 200, 200, 401)),
+    Route("GET", "/models/countersign/versions/1/files/forms/approval.json", (200, 200, 200, 200, 401)),
+    Route("POST", "/models", (403, 201, 403, 201, 401), files=_assignment_bundle),
+    Route("POST", "/models/validate", (403, 200, 403, 200, 401), files=_assignment_bundle),
+    # instances
+    Route(
+        "POST",
+        "/instances",
+        (201, 201, 403, 201, 401),
+        json={"model": "countersign", "data": {"customer": "X", "amount": 1}},
+    ),
+    Route("GET", "/instances", (200, 200, 200, 200, 401)),
+    Route("GET", "/instances/1", (200, 200, 200, 200, 401)),
+    Route("POST", "/instances/1/cancel", (403, 200, 403, 200, 401), json={"reason": "duplicate"}),
+    Route("POST", "/instances/1/suspend", (403, 200, 403, 200, 401), json={"reason": "audit"}),
+    Route("POST", "/instances/1/resume", (403, 200, 403, 200, 401), prepare=_suspend),
+    Route("GET", "/instances/1/history", (200, 200, 200, 200, 401)),
+    Route("GET", "/instances/1/verify", (200, 200, 200, 200, 401)),
+    # tasks (task 1 is the finance review)
+    Route("GET", "/tasks", (200, 200, 200, 200, 401)),
+    Route("GET", "/tasks/1", (200, 200, 200, 200, 401)),
+    Route("POST", "/tasks/1/claim", (200, 403, 403, 403, 401)),
+    Route("POST", "/tasks/1/unclaim", (200, 403, 403, 200, 401), prepare=_fay_claims),
+    Route("POST", "/tasks/1/assign", (200, 403, 403, 200, 401), json={"user": "fred"}),
+    Route("POST", "/tasks/1/complete", (200, 403, 403, 403, 401), json={"data": {"decision": "approve"}}),
+    # decisions
+    Route(
+        "POST",
+        "/decisions/routing/evaluate",
+        (200, 200, 200, 200, 401),
+        json={"decision": "approval_level", "input": {"amount": 750000}},
+    ),
+]
+
+
+def _check(api: Api, route: Route, role: str) -> None:
+    client = api.as_role(role)
+    response = client.request(
+        route.method, route.path, json=route.json, files=route.files() if route.files else None
+    )
+    expected = route.expected[ROLE_NAMES.index(role)]
+    assert response.status_code == expected, f"{role}: {response.text}"
+    if expected >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["status"] == expected
+    if expected == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def _changes_state(route: Route) -> bool:
+    return route.method != "GET" and route.path not in READ_ONLY_POSTS
+
+
+# POSTs that change nothing another role's call could notice: every role can share one server.
+READ_ONLY_POSTS = {"/auth/login", "/users/fay/tokens", "/models/validate", "/decisions/routing/evaluate"}
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if not _changes_state(r)], ids=lambda r: f"{r.method} {r.path}"
+)
+def test_reading_route_by_every_role(api: Api, countersign: Countersign, route: Route) -> None:
+    deploy_path(api.engine, MODELS / "routing")
+    if route.prepare:
+        route.prepare(api, countersign)
+    for role in ROLE_NAMES:
+        _check(api, route, role)
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if _changes_state(r)], ids=lambda r: f"{r.method} {r.path}"
+)
+def test_writing_route_by_role(api: Api, countersign: Countersign, route: Route, role: str) -> None:
+    """Each cell on a fresh database: one role's successful write must not decide the next one's."""
+    if route.prepare:
+        route.prepare(api, countersign)
+    _check(api, route, role)
+
+
+def test_every_documented_operation_is_in_the_matrix(api: Api) -> None:
+    document = api.client().get("/openapi.json").json()
+    documented = {
+        (method.upper(), path.removeprefix("/api/v1"))
+        for path, ops in document["paths"].items()
+        for method in ops
+    }
+    template = {
+        "/users/{name}/groups": "/users/fred/groups",
+        "/users/{name}/tokens": "/users/fay/tokens",
+        "/models/{key}/versions": "/models/countersign/versions",
+        "/models/{key}/versions/{version}/files/{name}": "/models/countersign/versions/1/files/forms/approval.json",
+        "/decisions/{key}/evaluate": "/decisions/routing/evaluate",
+    }
+
+    def concrete(path: str) -> str:
+        path = template.get(path, path)
+        return path.replace("{instance_id}", "1").replace("{task_id}", "1")
+
+    covered = {(r.method, r.path) for r in ROUTES}
+    assert {(m, concrete(p)) for m, p in documented} <= covered
