@@ -44,7 +44,9 @@ def _schema_url(schema: str) -> str:
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A schema migrated once per test session (per xdist worker): a template file, or a PG schema."""
     if ON_POSTGRES:
-        schema = "approvals_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+        # The pid keeps two test runs on one server (a session and its CI, say) out of each other's way.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        schema = f"approvals_test_{worker}_{os.getpid()}"
         admin = Database(PG_URL)
         with admin.engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -15,7 +15,7 @@ from engine.store.database import Database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration (tests/store/test_migrations.py checks it against the migrations directory).
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 
 
 def _config() -> Any:
@@ -34,6 +34,16 @@ def upgrade(db: Database, revision: str = "head") -> None:
     with db.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to ``revision`` (each migration's downgrade; data it added is dropped)."""
+    from alembic import command
+
+    config = _config()
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
 
 
 def current_revision(db: Database) -> str | None:

@@ -201,16 +201,20 @@ user_tasks = Table(
     Column("suspended", Boolean, nullable=False, default=False),
     UniqueConstraint("instance_id", "spiff_task_id"),
     Index("ix_user_tasks_status_assignee", "status", "assignee"),
-    Index("ix_user_tasks_status_due_at", "status", "due_at"),
-    Index("ix_user_tasks_status_priority", "status", "priority"),
     Index("ix_user_tasks_instance_id_status", "instance_id", "status"),
 )
+# The inbox's two orders, ending in the id tie-break, so a page is read off an index in order and
+# the scan stops at the page's end instead of sorting every open task.
+Index("ix_user_tasks_status_due_at_id", user_tasks.c.status, user_tasks.c.due_at, user_tasks.c.id)
+Index("ix_user_tasks_status_priority_id", user_tasks.c.status, user_tasks.c.priority.desc(), user_tasks.c.id)
 
 user_task_candidates = Table(
     "user_task_candidates",
     metadata,
     Column("task_id", Integer, ForeignKey("user_tasks.id", ondelete="CASCADE"), primary_key=True),
-    Column("kind", String(10), primary_key=True),  # 'group' or 'user'
+    # 'group', 'user', or 'anyone' (name '*') for a task that names no candidates: then "may this
+    # actor claim it" is one EXISTS that the planner turns into an index probe per task.
+    Column("kind", String(10), primary_key=True),
     Column("name", String(100), primary_key=True),
     Index("ix_user_task_candidates_kind_name_task_id", "kind", "name", "task_id"),
 )

@@ -9,22 +9,30 @@ from sqlalchemy import exists, or_
 from engine.identity.actor import Actor
 from engine.store.schema import user_task_candidates, user_tasks
 
+ANYONE = "anyone"  # the candidate row kind of a task that names no candidates (name "*")
+
+
+def candidate_rows(groups: list[str], users: list[str]) -> list[tuple[str, str]]:
+    """(kind, name) candidate rows of a task: its groups and users, or the one 'anyone' row."""
+    rows = [("group", g) for g in groups] + [("user", u) for u in users]
+    return rows or [(ANYONE, "*")]
+
 
 def candidate_of(actor: Actor) -> Any:
-    """The task (a ``user_tasks`` row) names the actor, or one of their groups, as a candidate."""
+    """The task (a ``user_tasks`` row) names the actor, one of their groups, or nobody in particular."""
     return exists().where(
         (user_task_candidates.c.task_id == user_tasks.c.id)
         & or_(
             (user_task_candidates.c.kind == "group") & user_task_candidates.c.name.in_(sorted(actor.groups)),
             (user_task_candidates.c.kind == "user") & (user_task_candidates.c.name == actor.name),
+            user_task_candidates.c.kind == ANYONE,
         )
     )
 
 
 def claimable_by(actor: Actor) -> Any:
     """Unassigned, and the actor is a candidate (or the task names no candidates at all)."""
-    addressed_to_nobody = ~exists().where(user_task_candidates.c.task_id == user_tasks.c.id)
-    return user_tasks.c.assignee.is_(None) & or_(candidate_of(actor), addressed_to_nobody)
+    return user_tasks.c.assignee.is_(None) & candidate_of(actor)
 
 
 def workable_by(actor: Actor) -> Any:

@@ -15,7 +15,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from engine import jsonvalues
 from engine.errors import WorkflowError
@@ -23,6 +23,7 @@ from engine.history.recorder import HistoryRecorder
 from engine.repository.bpmn_document import EventTrigger
 from engine.scripting.sandbox import evaluate
 from engine.store.schema import outbox, user_task_candidates, user_tasks
+from engine.tasks.conditions import ANYONE
 from engine.tasks.views import OPEN, task_infos
 
 _EXPRESSION = re.compile(r"^\$\{(.+)\}$", re.S)
@@ -70,6 +71,12 @@ def apply_boundary_effects(
         if escalate:
             added = [g for g in _groups(escalate, data, trigger.element_id) if g not in task.candidate_groups]
             if added:
+                # A task open to anyone becomes one for the escalation groups.
+                conn.execute(
+                    delete(user_task_candidates).where(
+                        (user_task_candidates.c.task_id == task.id) & (user_task_candidates.c.kind == ANYONE)
+                    )
+                )
                 conn.execute(
                     insert(user_task_candidates),
                     [{"task_id": task.id, "kind": "group", "name": g} for g in added],

@@ -20,6 +20,7 @@ from engine.repository.compiler import CompiledModel
 from engine.store.fastpath import fast_writer
 from engine.store.schema import user_task_candidates, user_tasks
 from engine.tasks.assignment import assign
+from engine.tasks.conditions import candidate_rows
 from engine.tasks.views import CANCELLED, OPEN, TaskInfo, task_info
 
 _OPEN_ROWS = select(user_tasks.c.id, user_tasks.c.spiff_task_id, user_tasks.c.element_id).where(
@@ -128,10 +129,11 @@ def _create(
         "suspended": suspended,
     }
     task_id = fast_writer(conn).returning(conn, _INSERT_TASK, values)[0]
-    candidates = [{"task_id": task_id, "kind": "group", "name": g} for g in assignment.candidate_groups]
-    candidates += [{"task_id": task_id, "kind": "user", "name": u} for u in assignment.candidate_users]
-    if candidates:
-        fast_writer(conn).executemany(conn, _INSERT_CANDIDATES, candidates)
+    candidates = [
+        {"task_id": task_id, "kind": kind, "name": name}
+        for kind, name in candidate_rows(assignment.candidate_groups, assignment.candidate_users)
+    ]
+    fast_writer(conn).executemany(conn, _INSERT_CANDIDATES, candidates)
     history.add(
         "task_created",
         actor,

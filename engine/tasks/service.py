@@ -69,6 +69,16 @@ class TaskQuery:
     offset: int = 0
 
 
+def _within_own_inbox(actor: Actor, q: TaskQuery) -> bool:
+    """The query already keeps to tasks the actor holds or may claim, so the visibility filter
+    would only repeat it (and its OR defeats the index the inbox page is read from)."""
+    return (
+        q.assigned_to == actor.name
+        or (q.claimable_by is not None and q.claimable_by.name == actor.name)
+        or (q.mine is not None and q.mine.name == actor.name)
+    )
+
+
 class TaskService:
     def __init__(
         self,
@@ -92,7 +102,7 @@ class TaskService:
             raise InvalidInput(f"sort must be one of {', '.join(sorted(SORTS))}")
         now = self.clock.now()
         query = select(user_tasks)
-        if not (actor.reads_everything or actor.in_any(PROCESS_OWNER)):
+        if not (actor.reads_everything or actor.in_any(PROCESS_OWNER) or _within_own_inbox(actor, q)):
             # Employees see the tasks they hold, could claim, or completed themselves.
             query = query.where(or_(workable_by(actor), user_tasks.c.completed_by == actor.name))
         if q.status:
@@ -120,10 +130,12 @@ class TaskService:
             "created": user_tasks.c.created_at,
         }[q.sort]
         if q.sort == "priority":
-            order = column.asc() if q.descending else column.desc()  # most urgent first by default
+            # Most urgent first by default. Priority is never null: no NULLS LAST, which would keep
+            # the planner off the (status, priority DESC, id) index.
+            order = column.asc() if q.descending else column.desc()
         else:
-            order = column.desc() if q.descending else column.asc()
-        query = query.order_by(order.nulls_last(), user_tasks.c.id)
+            order = (column.desc() if q.descending else column.asc()).nulls_last()
+        query = query.order_by(order, user_tasks.c.id)
         query = query.limit(max(1, min(q.limit, 500))).offset(max(0, q.offset))
         with self.db.read() as conn:
             return task_infos(conn, conn.execute(query).all(), now)

@@ -134,5 +134,8 @@ def task_infos(conn: Connection, rows: list[Row], now: datetime) -> list[TaskInf
     users: dict[int, list[str]] = {i: [] for i in ids}
     if ids:
         for c in conn.execute(_CANDIDATES, {"ids": ids}):
-            (groups if c.kind == "group" else users)[c.task_id].append(c.name)
+            if c.kind == "group":
+                groups[c.task_id].append(c.name)
+            elif c.kind == "user":  # an 'anyone' row lists nobody
+                users[c.task_id].append(c.name)
     return [task_info(r, groups[r.id], users[r.id], now) for r in rows]

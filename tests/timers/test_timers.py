@@ -203,3 +203,23 @@ def test_the_poller_knows_when_the_next_timer_comes_due(engine, people, clock):
     engine.runtime.suspend(first.id, owner)  # a suspended instance's timers cannot fire
     assert engine.timers.next_due() == clock.now() + timedelta(days=2)
     assert second.id != first.id
+
+
+def test_escalating_a_task_open_to_anyone_restricts_it_to_the_escalation_group(engine, clock):
+    people = add_users(engine, sam="sales_rep", ed="marketing", vic="sales_vp")
+    text = (
+        (MODELS / "deadlines" / "deadlines.bpmn")
+        .read_text()
+        .replace(' camunda:candidateGroups="sales_manager"', "")
+    )
+    deploy_files(engine, {"deadlines.bpmn": text})
+    instance = engine.runtime.start("deadlines", people["sam"], {"valid_until": "2026-04-30T18:00:00+08:00"})
+    review = open_tasks(engine, instance.id)["review"]
+    assert review.candidate_groups == [] and review.candidate_users == []
+    ed_may_claim = TaskQuery(claimable_by=people["ed"])
+    assert [t.id for t in engine.tasks.list(people["ed"], ed_may_claim)] == [review.id]
+    clock.advance(timedelta(days=3, seconds=1))
+    engine.timers.fire_due()
+    assert open_tasks(engine, instance.id)["review"].candidate_groups == ["sales_vp"]
+    assert engine.tasks.list(people["ed"], ed_may_claim) == []
+    assert engine.tasks.claim(review.id, people["vic"]).assignee == "vic"
