@@ -1,4 +1,4 @@
-"""Serving settings, read from environment variables in this one place (docs/api.md lists them).
+"""Serving settings, read from environment variables (docs/configuration.md lists them all).
 
 Engine settings (database, upload limits, time zone) stay in ``engine.config.Settings``; these are
 only about the HTTP side: where to listen, how many processes, how large a JSON body may be.
@@ -9,25 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from engine.config import env_flag, env_int
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-
-
-def _env_int(name: str, default: int, low: int, high: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}")
-    if not low <= value <= high:
-        raise ValueError(f"environment variable {name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -51,12 +36,11 @@ class ServerSettings:
     def from_env(cls) -> ServerSettings:
         return cls(
             host=os.environ.get("APPROVALS_HOST", "").strip() or DEFAULT_HOST,
-            port=_env_int("APPROVALS_PORT", DEFAULT_PORT, 0, 65535),
-            workers=_env_int("APPROVALS_WORKERS", 2, 1, 64),
-            threads=_env_int("APPROVALS_THREADS", 4, 1, 256),
-            timeout=_env_int("APPROVALS_REQUEST_TIMEOUT", 60, 1, 3600),
-            max_json_bytes=_env_int("APPROVALS_MAX_JSON_BYTES", 1024 * 1024, 1024, 1024**3),
-            access_log=_env_flag("APPROVALS_ACCESS_LOG"),
-            timers=os.environ.get("APPROVALS_SERVE_TIMERS", "1").strip().lower()
-            not in ("0", "false", "no", "off"),
+            port=env_int("APPROVALS_PORT", DEFAULT_PORT, 0, 65535),
+            workers=env_int("APPROVALS_WORKERS", 2, 1, 64),
+            threads=env_int("APPROVALS_THREADS", 4, 1, 256),
+            timeout=env_int("APPROVALS_REQUEST_TIMEOUT", 60, 1, 3600),
+            max_json_bytes=env_int("APPROVALS_MAX_JSON_BYTES", 1024 * 1024, 1024, 1024**3),
+            access_log=env_flag("APPROVALS_ACCESS_LOG", False),
+            timers=env_flag("APPROVALS_SERVE_TIMERS", True),
         )

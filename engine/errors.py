@@ -67,6 +67,12 @@ class ApprovalsError(Exception):
         return self.message + ": " + "; ".join(str(p) for p in self.problems)
 
 
+class ConfigurationError(ApprovalsError):
+    """A setting (an environment variable) has a value the product cannot run with."""
+
+    title = "Configuration error"
+
+
 class NotFound(ApprovalsError):
     title = "Not found"
 

@@ -16,6 +16,7 @@ import pytest
 
 from api.settings import ServerSettings
 from cli.serve_command import gunicorn_options
+from engine.errors import ConfigurationError
 from tests.factories import MODELS
 
 APPROVALS = str(Path(sys.executable).with_name("approvals"))
@@ -132,8 +133,8 @@ def test_serving_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPa
         4096,
     )
     monkeypatch.setenv("APPROVALS_PORT", "eighty")
-    with pytest.raises(ValueError, match="APPROVALS_PORT"):
+    with pytest.raises(ConfigurationError, match="APPROVALS_PORT must be an integer"):
         ServerSettings.from_env()
     monkeypatch.setenv("APPROVALS_PORT", "70000")
-    with pytest.raises(ValueError, match="between"):
+    with pytest.raises(ConfigurationError, match="APPROVALS_PORT must be at most 65535"):
         ServerSettings.from_env()

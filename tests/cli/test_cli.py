@@ -1,36 +1,14 @@
 """The issue's acceptance path, through the real `approvals` executable in separate processes."""
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BENCH_MODELS, ON_POSTGRES
 
-APPROVALS = str(Path(sys.executable).with_name("approvals"))
-
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the CLI path is exercised on its default SQLite file")
-
-
-@pytest.fixture
-def cli(tmp_path):
-    env = {**os.environ, "APPROVALS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-
-    def run(*args, ok=True):
-        result = subprocess.run(
-            [APPROVALS, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
-        )
-        if ok:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    run.db = tmp_path / "cli.db"
-    run.dir = tmp_path
-    return run
 
 
 def test_bench_approval_through_the_cli(cli):
@@ -167,3 +145,19 @@ def test_timers_messages_and_records_from_the_command_line(cli):
     assert (
         json.loads(cli("timers", "--status", "cancelled", "--json").stdout)[0]["element_id"] == "seven_days"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("APPROVALS_TIMER_POLL_SECONDS", "soon", "APPROVALS_TIMER_POLL_SECONDS must be a number, got 'soon'"),
+        ("APPROVALS_PORT", "99999", "APPROVALS_PORT must be at most 65535, got 99999"),
+        ("APPROVALS_TIMEZONE", "Mars/Base", "APPROVALS_TIMEZONE names no known time zone: 'Mars/Base'"),
+        ("APPROVALS_SERVE_TIMERS", "maybe", "APPROVALS_SERVE_TIMERS must be 1 or 0"),
+    ],
+)
+def test_a_bad_setting_stops_the_command_with_one_line_naming_it(cli, variable, value, message):
+    result = cli("serve", ok=False, extra_env={variable: value})
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: environment variable {message}")
