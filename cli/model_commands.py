@@ -54,6 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _organisation(paths: list[Path]) -> dict[str, str] | None:
+    """The groups of the ``groups.toml`` of the directories given: deploy registers them, and
+    validate counts them as known, so that both accept and refuse the same models."""
     groups: dict[str, str] = {}
     for path in paths:
         if path.is_dir():
@@ -80,8 +82,9 @@ def deploy(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def validate(engine: Engine, args: argparse.Namespace) -> int:
+    organisation = _organisation(args.paths)
     reports = [
-        engine.repository.validate(b, strict=args.strict)
+        engine.repository.validate(b, strict=args.strict, organisation=organisation)
         for b in engine.repository.bundles_from_paths(args.paths)
     ]
     if args.json:

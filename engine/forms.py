@@ -8,11 +8,12 @@ ignored by validation: ``x-order`` (field order), ``x-widget`` (e.g. "textarea")
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, ValidationError
 
 from engine.errors import DataValidationError, ModelValidationError, Problem
 
@@ -30,20 +31,39 @@ class Form:
 
     def validate(self, data: Any, what: str) -> None:
         """Raise DataValidationError listing every invalid field path of ``data``."""
-        errors = sorted(self.validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-        if not errors:
-            return
-        problems = [Problem(_message(e), field=_path(e)) for e in errors]
-        raise DataValidationError(f"{what}: {len(problems)} invalid field(s)", problems)
+        problems = _problems(self.validator.iter_errors(data))
+        if problems:
+            raise DataValidationError(f"{what}: {len(problems)} invalid field(s)", problems)
 
 
-def _path(error: Any) -> str:
-    path = "/".join(str(p) for p in error.absolute_path)
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [name for name in error.validator_value if name not in error.instance]
-        if missing:
-            path = "/".join(filter(None, [path, missing[0]]))
-    return path or "(root)"
+def _problems(errors: Iterable[ValidationError]) -> list[Problem]:
+    """One problem per invalid field; each missing required field is a field of its own."""
+    problems: list[Problem] = []
+    reported_missing: set[str] = set()
+    for error in sorted(errors, key=lambda e: list(e.absolute_path)):
+        at = [str(p) for p in error.absolute_path]
+        missing = _missing(error)
+        if not missing:
+            problems.append(Problem(_message(error), field=_join(at)))
+            continue
+        # jsonschema raises one error per missing name, and each carries the whole `required` list
+        # rather than its name; naming the fields from the list, once each, does not depend on that.
+        for name in missing:
+            path = _join([*at, name])
+            if path not in reported_missing:
+                reported_missing.add(path)
+                problems.append(Problem("is required", field=path))
+    return problems
+
+
+def _missing(error: ValidationError) -> list[str]:
+    if error.validator != "required" or not isinstance(error.instance, dict):
+        return []
+    return [str(name) for name in error.validator_value if name not in error.instance]
+
+
+def _join(path: list[str]) -> str:
+    return "/".join(path) or "(root)"
 
 
 def _message(error: Any) -> str:

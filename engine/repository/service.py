@@ -112,10 +112,16 @@ class RepositoryService:
             )
         return Bundle(dict(files), source)
 
-    def validate(self, bundle: Bundle, strict: bool = False) -> CompiledModel:
-        """Dry run: everything deploy checks, nothing stored. Warnings are on the result."""
+    def validate(
+        self, bundle: Bundle, strict: bool = False, organisation: dict[str, str] | None = None
+    ) -> CompiledModel:
+        """Dry run: everything deploy checks, nothing stored. Warnings are on the result.
+
+        ``organisation`` is what deploy would register first, so it counts as known here too.
+        """
         with self.db.read() as conn:
-            return self._validated(bundle, known_groups(conn), strict)
+            known = known_groups(conn) | set(check_group_names(organisation or {}))
+            return self._validated(bundle, known, strict)
 
     def deploy(
         self,
@@ -172,7 +178,7 @@ class RepositoryService:
         group_problems = check_groups(model, known)
         if strict and (group_problems or model.warnings):
             raise ModelValidationError(
-                f"{bundle.source}: strict deployment refuses warnings", group_problems + model.warnings
+                f"{bundle.source}: strict validation refuses warnings", group_problems + model.warnings
             )
         model.warnings = group_problems + model.warnings
         return model

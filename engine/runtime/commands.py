@@ -140,7 +140,7 @@ class LoadedInstance:
 
     def _file_record(self, step: Step) -> None:
         spec = self.model.document.records.get(step.element_id)
-        if spec is not None:
+        if spec is not None and not step.wraps_instances:
             kept = file_record(
                 self.conn,
                 instance=self.row,

@@ -17,7 +17,7 @@ import datetime as _datetime
 import decimal
 import math
 import operator
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from functools import lru_cache
 from types import CodeType, ModuleType
 from typing import Any
@@ -155,18 +155,30 @@ def compile_sandboxed(source: str, mode: str) -> CodeType:
     raise ScriptError(f"The {kind} breaks the sandbox rules: " + "; ".join(problems))
 
 
-def evaluate(expression: str, names: Mapping[str, Any]) -> Any:
-    """Evaluate a Python expression over ``names`` (task data) inside the sandbox."""
+def evaluate(
+    expression: str, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]] | None = None
+) -> Any:
+    """Evaluate a Python expression over ``names`` (task data) inside the sandbox.
+
+    ``functions`` are the caller's additions to the sandbox's globals (e.g. ``now`` bound to the
+    command's clock); like the globals, a process variable of the same name hides them.
+    """
     code = compile_sandboxed(expression.strip(), "eval")
     scope = dict(SANDBOX_GLOBALS)
+    if functions:
+        scope.update(functions)
     scope.update(names)
     return eval(code, scope)
 
 
-def execute(script: str, data: MutableMapping[str, Any]) -> None:
+def execute(
+    script: str, data: MutableMapping[str, Any], functions: Mapping[str, Callable[..., Any]] | None = None
+) -> None:
     """Run a script against ``data``: assignments become (or replace) data entries, ``del`` removes them."""
     code = compile_sandboxed(script, "exec")
     scope = dict(SANDBOX_GLOBALS)
+    if functions:
+        scope.update(functions)
     scope.update(data)
     exec(code, scope)
     for key in list(data):
@@ -177,4 +189,44 @@ def execute(script: str, data: MutableMapping[str, Any]) -> None:
             continue
         if key.startswith("_") or callable(value) or isinstance(value, ModuleType):
             continue
+        if data.get(key, _UNSET) is not value:
+            _require_storable(key, value)
         data[key] = value
+
+
+_UNSET = object()
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _unstorable(value: Any) -> Any:
+    """The first part of ``value`` that JSON cannot hold, or _UNSET when all of it can."""
+    if isinstance(value, _SCALARS):
+        return _UNSET
+    if isinstance(value, list | tuple):
+        parts = value
+    elif isinstance(value, dict):
+        bad_keys = [k for k in value if not isinstance(k, _SCALARS)]
+        if bad_keys:
+            return bad_keys[0]
+        parts = list(value.values())
+    else:
+        return value
+    for part in parts:
+        bad = _unstorable(part)
+        if bad is not _UNSET:
+            return bad
+    return _UNSET
+
+
+def _require_storable(name: str, value: Any) -> None:
+    # Process data is saved as JSON when the command ends; refusing here names the script and the
+    # variable, where a failed save could only say that something somewhere was not JSON.
+    bad = _unstorable(value)
+    if bad is _UNSET:
+        return
+    hint = ""
+    if isinstance(bad, _datetime.date | _datetime.time):
+        hint = "; keep its text instead, e.g. now().isoformat() or now().date().isoformat()"
+    raise ScriptError(
+        f"process variable '{name}' would hold a {type(bad).__name__}, which process data cannot keep{hint}"
+    )

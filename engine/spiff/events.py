@@ -49,11 +49,12 @@ def timer_value(task: Any, expression: str) -> Any:
     text = (expression or "").strip()
     match = _EXPRESSION.match(text)
     try:
+        functions = task.workflow.top_workflow.functions
         if match:
-            return evaluate(match.group(1), task.data)
+            return evaluate(match.group(1), task.data, functions)
         if _ISO.match(text):
             return text
-        return evaluate(text, task.data)
+        return evaluate(text, task.data, functions)
     except Exception as exc:
         raise WorkflowError(f"timer '{task.task_spec.bpmn_id}': its definition {text!r} failed: {exc}")
 

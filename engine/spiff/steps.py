@@ -13,6 +13,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
@@ -34,6 +35,9 @@ class Step:
     changed: dict[str, Any] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # the element's data when it completed
+    # A loop or multi-instance element completes under one id once per instance and once more as the
+    # whole, whose data holds only the merged outputs; filing a record per completion must skip the latter.
+    wraps_instances: bool = False
 
 
 def _element_id(spec: Any) -> str | None:
@@ -50,6 +54,8 @@ def _observe(task: Any) -> Step | None:
     element_id = _element_id(spec)
     if element_id is None:
         return None
+    if isinstance(spec, LoopTask):
+        return Step(element_id, kind, data=task.data, wraps_instances=True)
     if kind in _GATEWAYS:
         targets = [t for t in (_element_id(c.task_spec) for c in task.children if c.state & _DEFINITE) if t]
         return Step(element_id, kind, targets=targets, data=task.data)

@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.spiff.context import CommandContext
-from engine.spiff.script_engine import SANDBOX_SCRIPT_ENGINE
+from engine.spiff.script_engine import command_functions, sandbox_script_engine
 
 _READY = TaskState.READY
 _WAITING = TaskState.WAITING
@@ -43,7 +43,11 @@ class ApprovalsWorkflow(BpmnWorkflow):
     """A BpmnWorkflow that runs scripts in the sandbox and carries the current command's context."""
 
     def __init__(self, spec: Any, subprocess_specs: dict | None = None, **kwargs: Any) -> None:
-        super().__init__(spec, subprocess_specs, script_engine=SANDBOX_SCRIPT_ENGINE, **kwargs)
+        # Functions like now() read whichever command's context the workflow holds when they run,
+        # so each workflow has its own script engine rather than one shared by all threads.
+        self.functions = command_functions(lambda: self.context)
+        engine = sandbox_script_engine(self.functions)
+        super().__init__(spec, subprocess_specs, script_engine=engine, **kwargs)
         self.context = CommandContext()
 
     # --- SpiffWorkflow's tree walks, as flat scans ---------------------------------------------

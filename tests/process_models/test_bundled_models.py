@@ -267,3 +267,24 @@ def test_strict_deployment_rejects_an_unknown_group_naming_the_element_and_line(
     # without --strict it is a warning and the model deploys
     result = deploy_files(engine, {k: v for k, v in files.items()})
     assert [w.element_id for w in result.warnings] == ["record_signing"]
+
+
+def test_strict_validation_counts_the_organisation_as_known_just_as_strict_deployment(engine):
+    (bundle,) = engine.repository.bundles_from_paths([MODELS_DIR / "contract_review"])
+    # nothing is registered yet: the organisation handed over is what makes the lanes known
+    engine.repository.validate(bundle, strict=True, organisation=ORGANISATION)
+    with pytest.raises(ModelValidationError, match="strict validation refuses warnings"):
+        engine.repository.validate(bundle, strict=True)
+    text = bundle.files["contract_review.bpmn"].decode()
+    files = {
+        **bundle.files,
+        "contract_review.bpmn": text.replace('name="sales_assistant"', 'name="sales_asistant"').encode(),
+    }
+    broken = engine.repository.bundle_from_files(files)
+    with pytest.raises(ModelValidationError) as validated:
+        engine.repository.validate(broken, strict=True, organisation=ORGANISATION)
+    with pytest.raises(ModelValidationError) as deployed:
+        engine.repository.deploy([broken], SYSTEM, strict=True, organisation=ORGANISATION)
+    assert [p.element_id for p in validated.value.problems] == ["record_signing"]  # its lane's group
+    assert "group 'sales_asistant' is unknown" in validated.value.problems[0].message
+    assert validated.value.problems == deployed.value.problems

@@ -101,6 +101,37 @@ def test_start_data_is_validated_against_the_start_form(engine, people):
     assert engine.runtime.list(SYSTEM) == []
 
 
+NESTED_REQUEST = {
+    "type": "object",
+    "required": ["customer", "amount"],
+    "properties": {
+        "amount": {"type": "number"},
+        "customer": {
+            "type": "object",
+            "required": ["name", "country"],
+            "properties": {"name": {"type": "string"}, "country": {"type": "string"}},
+        },
+    },
+}
+
+
+def test_every_missing_required_field_is_named_once_with_its_own_path(engine, people):
+    bundle = engine.repository.bundles_from_paths([MODELS / "countersign"])[0]
+    files = {**bundle.files, "forms/request.json": json.dumps(NESTED_REQUEST).encode()}
+    deploy_files(engine, files)
+    with pytest.raises(DataValidationError) as err:
+        engine.runtime.start("countersign", people["sam"], {})
+    assert [(p.field, p.message) for p in err.value.problems] == [
+        ("customer", "is required"),
+        ("amount", "is required"),
+    ]
+    assert err.value.message.endswith("2 invalid field(s)")
+    with pytest.raises(DataValidationError) as err:
+        engine.runtime.start("countersign", people["sam"], {"customer": {}, "amount": "lots"})
+    assert sorted(p.field for p in err.value.problems) == ["amount", "customer/country", "customer/name"]
+    assert engine.runtime.list(SYSTEM) == []
+
+
 def test_start_data_may_not_set_engine_variables(engine, people):
     deploy_path(engine, APPROVAL)
     with pytest.raises(InvalidInput, match="initiator"):
