@@ -79,8 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("id", type=int)
-        if name != "resume":
-            p.add_argument("--reason")
+        p.add_argument("--reason")
         _user(p, required=False)
         p.set_defaults(handler=handler)
 
@@ -255,7 +254,7 @@ def suspend(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def resume(engine: Engine, args: argparse.Namespace) -> int:
-    return _show_instance(args, engine.runtime.resume(args.id, _actor(engine, args)))
+    return _show_instance(args, engine.runtime.resume(args.id, _actor(engine, args), args.reason))
 
 
 def _show_instance(args: argparse.Namespace, info: object) -> int:

@@ -8,7 +8,7 @@ from flask import Blueprint, url_for
 
 from api.operation import Reply, operation
 from api.paging import fetch_limit, page
-from api.schemas.common import NoBody, ReasonBody
+from api.schemas.common import ReasonBody
 from api.schemas.instances import (
     HistorySchema,
     InstanceListQuery,
@@ -104,14 +104,13 @@ def suspend(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]
 @bp.post("/instances/<id:instance_id>/resume")
 @operation(
     "Resume a suspended instance (process owners, admins)",
-    description="Takes no reason: the engine records none for resuming (an empty body or `{}`).",
-    body=NoBody,
+    body=ReasonBody,
     response=InstanceSchema,
     writes=True,
     errors=(404, 409),
 )
 def resume(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]) -> InstanceInfo:
-    return engine.runtime.resume(instance_id, actor)
+    return engine.runtime.resume(instance_id, actor, body.get("reason"))
 
 
 @bp.get("/instances/<id:instance_id>/history")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from engine.clock import Clock
 from engine.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
@@ -18,6 +20,12 @@ from engine.store.schema import api_tokens, groups, user_groups, users
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 GROUP_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,99}$")
+
+# A token's last use is stamped at most this often: precise enough to tell a token in use from a
+# forgotten one, coarse enough that authenticating stays a read for nearly every request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -207,13 +215,40 @@ class IdentityService:
         digest = token_hash(token)
         with self.db.read() as conn:
             row = conn.execute(
-                select(users.c.id, users.c.name, users.c.active, api_tokens.c.revoked_at)
+                select(
+                    users.c.id,
+                    users.c.name,
+                    users.c.active,
+                    api_tokens.c.id.label("token_id"),
+                    api_tokens.c.revoked_at,
+                    api_tokens.c.last_used_at,
+                )
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
                 .where(api_tokens.c.token_hash == digest)
             ).first()
             if row is None or row.revoked_at is not None or not row.active:
                 raise AuthenticationFailed("the API token is unknown, revoked, or its user is deactivated")
-            return Actor(row.name, frozenset(_groups_of(conn, row.id)))
+            actor = Actor(row.name, frozenset(_groups_of(conn, row.id)))
+        now = self.clock.now()
+        if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+            self._stamp_use(row.token_id, now)
+        return actor
+
+    def _stamp_use(self, token_id: int, now: datetime) -> None:
+        # Conditional, so that of several requests racing with one token (or several servers) only
+        # the first writes; the others match no row.
+        stale = api_tokens.c.last_used_at.is_(None) | (
+            api_tokens.c.last_used_at <= now - TOKEN_USE_RESOLUTION
+        )
+        try:
+            with self.db.transaction() as conn:
+                conn.execute(
+                    update(api_tokens).where((api_tokens.c.id == token_id) & stale).values(last_used_at=now)
+                )
+        except OperationalError as exc:
+            # A usage stamp must not cost the caller their request (SQLite busy past its timeout,
+            # a lost connection): the token's next request stamps it instead.
+            log.warning("could not record the use of API token %s: %s", token_id, exc)
 
     def login(self, name: str, password: str) -> str:
         """Exchange a user name and password for a new API token."""

@@ -215,8 +215,8 @@ class RuntimeService:
     def suspend(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceInfo:
         return self._set_suspended(instance_id, actor, True, reason)
 
-    def resume(self, instance_id: int, actor: Actor) -> InstanceInfo:
-        return self._set_suspended(instance_id, actor, False, None)
+    def resume(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceInfo:
+        return self._set_suspended(instance_id, actor, False, reason)
 
     def _set_suspended(
         self, instance_id: int, actor: Actor, suspend: bool, reason: str | None

@@ -134,6 +134,7 @@ class TimerService:
         due_only: bool = False,
         instance_id: int | None = None,
         limit: int = 100,
+        offset: int = 0,
     ) -> list[TimerInfo]:
         query = select(timers).outerjoin(process_instances, process_instances.c.id == timers.c.instance_id)
         condition = visible_to(actor)
@@ -145,7 +146,11 @@ class TimerService:
             query = query.where(timers.c.due_at <= self.clock.now())
         if instance_id is not None:
             query = query.where(timers.c.instance_id == instance_id)
-        query = query.order_by(timers.c.due_at, timers.c.id).limit(max(1, min(limit, 1000)))
+        query = (
+            query.order_by(timers.c.due_at, timers.c.id)
+            .limit(max(1, min(limit, 1000)))
+            .offset(max(0, offset))
+        )
         with self.db.read() as conn:
             return [_info(r) for r in conn.execute(query)]
 

@@ -46,6 +46,16 @@ def _assignment_bundle() -> dict:
     return bundle_files(MODELS / "assignment")
 
 
+def _intake_deployed(api: Api, cs: Countersign) -> None:
+    deploy_path(api.engine, MODELS / "intake")  # starts on a message no model restricts
+
+
+def _a_confirmation_waits(api: Api, cs: Countersign) -> None:
+    """Instance 2, waiting for a signal anyone may send, with timer 1 (7 days) pending."""
+    deploy_path(api.engine, MODELS / "confirmation")
+    api.engine.runtime.start("confirmation", api.engine.identity.actor("sam"), {"complaint_no": "TS-1"})
+
+
 ROUTES = [
     # public
     Route("GET", "/health", (200, 200, 200, 200, 200)),
@@ -81,7 +91,9 @@ ROUTES = [
     Route("GET", "/instances/1", (200, 200, 200, 200, 401)),
     Route("POST", "/instances/1/cancel", (403, 200, 403, 200, 401), json={"reason": "duplicate"}),
     Route("POST", "/instances/1/suspend", (403, 200, 403, 200, 401), json={"reason": "audit"}),
-    Route("POST", "/instances/1/resume", (403, 200, 403, 200, 401), prepare=_suspend),
+    Route(
+        "POST", "/instances/1/resume", (403, 200, 403, 200, 401), json={"reason": "cleared"}, prepare=_suspend
+    ),
     Route("GET", "/instances/1/history", (200, 200, 200, 200, 401)),
     Route("GET", "/instances/1/verify", (200, 200, 200, 200, 401)),
     # tasks (task 1 is the finance review)
@@ -91,6 +103,24 @@ ROUTES = [
     Route("POST", "/tasks/1/unclaim", (200, 403, 403, 200, 401), prepare=_fay_claims),
     Route("POST", "/tasks/1/assign", (200, 403, 403, 200, 401), json={"user": "fred"}),
     Route("POST", "/tasks/1/complete", (200, 403, 403, 403, 401), json={"data": {"decision": "approve"}}),
+    # messages and signals
+    Route(
+        "POST",
+        "/messages",
+        (201, 201, 403, 201, 401),
+        json={"name": "complaint_received", "correlation_key": "C-1", "data": {"customer": "ACME"}},
+        prepare=_intake_deployed,
+    ),
+    Route(
+        "POST",
+        "/signals",
+        (200, 200, 403, 200, 401),
+        json={"name": "product_recall"},
+        prepare=_a_confirmation_waits,
+    ),
+    # timers: not for employees; only admins retry
+    Route("GET", "/timers", (403, 200, 200, 200, 401), prepare=_a_confirmation_waits),
+    Route("POST", "/timers/1/retry", (403, 403, 403, 200, 401), prepare=_a_confirmation_waits),
     # decisions
     Route(
         "POST",
@@ -162,7 +192,7 @@ def test_every_documented_operation_is_in_the_matrix(api: Api) -> None:
 
     def concrete(path: str) -> str:
         path = template.get(path, path)
-        return path.replace("{instance_id}", "1").replace("{task_id}", "1")
+        return path.replace("{instance_id}", "1").replace("{task_id}", "1").replace("{timer_id}", "1")
 
     covered = {(r.method, r.path) for r in ROUTES}
     assert {(m, concrete(p)) for m, p in documented} <= covered

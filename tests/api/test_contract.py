@@ -58,6 +58,18 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 
+
+@schema.hook
+def filter_query(ctx: object, query: dict | None) -> bool:
+    """Only query strings that can be sent as generated.
+
+    The HTTP client leaves out a parameter whose value is null or an empty list, so such a case is not
+    the request it describes: an unknown parameter meant to be refused vanishes, and the API rightly
+    accepts what is left (``?due=false`` reported as "schema-violating request accepted").
+    """
+    return query is None or all(value is not None and value != [] for value in query.values())
+
+
 # Bounded: the whole suite must stay fast on two cores.
 EXAMPLES_PER_OPERATION = 20
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from engine.identity.credentials import token_hash
+from engine.store.schema import api_tokens
 from tests.api.conftest import PASSWORD, Api, assert_problem
 
 
@@ -107,3 +113,25 @@ def test_users_list_is_for_admins(api: Api) -> None:
     for user in ("fay", "olga", "ann"):
         assert_problem(api.client(user).get("/users"), 403)
     assert len(api.client("root").get("/users").json()["items"]) == 8
+
+
+def test_a_tokens_last_use_is_recorded_at_most_once_a_minute(api: Api, clock) -> None:
+    def last_used() -> object:
+        with api.engine.db.read() as conn:
+            return conn.scalar(
+                select(api_tokens.c.last_used_at).where(
+                    api_tokens.c.token_hash == token_hash(api.tokens["fay"])
+                )
+            )
+
+    assert last_used() is None
+    client = api.client("fay")
+    client.get("/me").raise_for_status()
+    first_use = clock.now()
+    assert last_used() == first_use
+    clock.advance(timedelta(seconds=59))
+    client.get("/me").raise_for_status()
+    assert last_used() == first_use  # within the minute: authenticating wrote nothing
+    clock.advance(timedelta(seconds=1))
+    client.get("/tasks").raise_for_status()
+    assert last_used() == clock.now()
