@@ -108,11 +108,16 @@ def cancel(workflow: ApprovalsWorkflow) -> None:
 
 
 def instance_data(workflow: ApprovalsWorkflow) -> dict[str, Any]:
-    """The data to show for the instance: the final data once complete, else the latest task's."""
+    """The data to show for the instance: the final data once complete, else the latest task's.
+
+    Work inside a subprocess completes tasks of the subworkflow, whose ``last_task`` is its own: the
+    latest of all the workflows' is the one that reflects what was done last."""
     if workflow.is_completed():
         return dict(workflow.data)
-    last = workflow.last_task
-    return dict(last.data) if last is not None else {}
+    finished = [w.last_task for w in (workflow, *workflow.subprocesses.values()) if w.last_task is not None]
+    if not finished:
+        return {}
+    return dict(max(finished, key=lambda t: t.last_state_change).data)
 
 
 def task_state(task: Any) -> str:

@@ -90,6 +90,24 @@ def test_the_state_survives_a_restart_of_the_engine(make_engine, people, engine)
     assert info.status == "completed" and info.data["note"] == "x"
 
 
+def test_the_instance_data_shows_work_done_inside_an_embedded_subprocess(make_engine, people, engine):
+    deploy_path(engine, MODELS / "embedded")
+    instance = engine.runtime.start("embedded", people["sam"], {"customer": "ACME"})
+    assert engine.runtime.get(instance.id, SYSTEM).data["prepared"] == "yes"  # a script in the subprocess
+    engine.tasks.complete(open_task(engine, instance.id, "first").id, people["mia"], {"note": "checked"})
+    assert engine.runtime.get(instance.id, SYSTEM).data["note"] == "checked"
+    fresh = make_engine()
+    fresh.tasks.complete(open_task(fresh, instance.id, "second").id, people["mia"], {"more": 1})
+    info = fresh.runtime.get(instance.id, SYSTEM)
+    assert info.status == "completed"
+    assert {k: info.data[k] for k in ("customer", "prepared", "note", "more")} == {
+        "customer": "ACME",
+        "prepared": "yes",
+        "note": "checked",
+        "more": 1,
+    }
+
+
 def test_start_data_is_validated_against_the_start_form(engine, people):
     deploy_path(engine, MODELS / "countersign")
     with pytest.raises(DataValidationError) as err:
