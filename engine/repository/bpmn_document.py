@@ -70,6 +70,7 @@ class Element:
     kind: str  # the BPMN tag without namespace, e.g. "userTask"
     name: str | None
     line: int | None
+    within: str | None = None  # the id of the embedded subprocess it sits in, if any
 
 
 @dataclass(frozen=True)
@@ -152,9 +153,30 @@ class BpmnDocument:
     def outgoing_count(self, element_id: str) -> int:
         return sum(1 for flow in self.flows.values() if flow.source == element_id)
 
+    def covered_by(self, activity_id: str) -> set[str]:
+        """The activity and, for an embedded subprocess, every element nested in it (what a boundary
+        event on it watches over)."""
+        covered = {activity_id}
+        for element in self.elements.values():
+            container = element.within
+            while container is not None and container not in covered:
+                container = self.elements[container].within if container in self.elements else None
+            if container is not None:
+                covered.add(element.id)
+        return covered
+
     def line_of(self, element_id: str) -> int | None:
         element = self.elements.get(element_id)
         return element.line if element else None
+
+
+def _container(node: etree._Element, process: etree._Element) -> str | None:
+    parent = node.getparent()
+    while parent is not None and parent is not process:
+        if _local(parent.tag) in ("subProcess", "transaction", "adHocSubProcess"):
+            return parent.get("id")
+        parent = parent.getparent()
+    return None
 
 
 def executable_processes(root: etree._Element) -> list[etree._Element]:
@@ -187,7 +209,9 @@ def read_document(root: etree._Element, file_name: str, process: etree._Element)
         if not node_id or etree.QName(node.tag).namespace != BPMN_NS:
             continue
         if kind in _FLOW_NODE_TAGS:
-            doc.elements[node_id] = Element(node_id, kind, node.get("name"), node.sourceline)
+            doc.elements[node_id] = Element(
+                node_id, kind, node.get("name"), node.sourceline, _container(node, process)
+            )
             record = extension_properties(node).get("record", "").strip()
             if record:
                 fields = extension_properties(node).get("recordFields", "")

@@ -101,6 +101,7 @@ class LoadedInstance:
                     self.conn,
                     instance_id=self.id,
                     trigger=trigger,
+                    watched=self.model.document.covered_by(trigger.attached_to or step.element_id),
                     data=step.data,
                     history=self.history,
                     now=self.now,

@@ -1,4 +1,5 @@
-"""What a boundary event on a user task does to that task's inbox row, as the model says.
+"""What a boundary event on a user task (or an embedded subprocess: its open user tasks) does to
+their inbox rows, as the model says.
 
 A (typically non-interrupting) boundary timer carries camunda extension properties:
 
@@ -29,9 +30,9 @@ from engine.tasks.views import OPEN, task_infos
 _EXPRESSION = re.compile(r"^\$\{(.+)\}$", re.S)
 _TRUE = {"true", "yes", "1"}
 
-_OPEN_TASK_OF_ELEMENT = select(user_tasks).where(
+_OPEN_TASKS_OF_ELEMENTS = select(user_tasks).where(
     (user_tasks.c.instance_id == bindparam("instance_id"))
-    & (user_tasks.c.element_id == bindparam("element_id"))
+    & user_tasks.c.element_id.in_(bindparam("element_ids", expanding=True))
     & (user_tasks.c.status == OPEN)
 )
 
@@ -54,6 +55,7 @@ def apply_boundary_effects(
     *,
     instance_id: int,
     trigger: EventTrigger,
+    watched: set[str],
     data: dict[str, Any],
     history: HistoryRecorder,
     now: datetime,
@@ -65,7 +67,7 @@ def apply_boundary_effects(
     if not (escalate or remind) or trigger.attached_to is None:
         return
     rows = conn.execute(
-        _OPEN_TASK_OF_ELEMENT, {"instance_id": instance_id, "element_id": trigger.attached_to}
+        _OPEN_TASKS_OF_ELEMENTS, {"instance_id": instance_id, "element_ids": sorted(watched)}
     ).all()
     for task in task_infos(conn, rows, now):
         if escalate:

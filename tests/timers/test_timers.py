@@ -223,3 +223,20 @@ def test_escalating_a_task_open_to_anyone_restricts_it_to_the_escalation_group(e
     assert open_tasks(engine, instance.id)["review"].candidate_groups == ["sales_vp"]
     assert engine.tasks.list(people["ed"], ed_may_claim) == []
     assert engine.tasks.claim(review.id, people["vic"]).assignee == "vic"
+
+
+def test_escalation_on_an_embedded_subprocess_reaches_the_task_open_inside_it(engine, clock):
+    deploy_path(engine, MODELS / "watched")
+    people = add_users(engine, sam="sales_rep", mona="sales_manager", vic="sales_vp")
+    instance = engine.runtime.start("watched", people["sam"])
+    first = open_tasks(engine, instance.id)["first"]
+    engine.tasks.claim(first.id, people["mona"])
+    clock.advance(timedelta(days=2, seconds=1))
+    assert engine.timers.fire_due().fired == 1
+    first = open_tasks(engine, instance.id)["first"]
+    assert first.candidate_groups == ["sales_manager", "sales_vp"] and first.assignee is None
+    (escalated,) = events(engine, instance.id, "task_escalated")
+    assert escalated.element_id == "first" and escalated.data["by_event"] == "escalate_after_2d"
+    engine.tasks.complete(first.id, people["vic"])
+    # the subprocess goes on; its next task is not escalated (the timer fired once, non-interrupting)
+    assert open_tasks(engine, instance.id)["second"].candidate_groups == ["sales_manager"]
