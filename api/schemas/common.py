@@ -56,7 +56,3 @@ class PageSchema(Schema):
 
 class ReasonBody(Schema):
     reason = Text(length=(0, 2000), allow_none=True)
-
-
-class NoBody(Schema):
-    """An operation that takes no input: anything sent is refused rather than silently ignored."""
