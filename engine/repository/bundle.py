@@ -5,6 +5,10 @@ On disk the conventional layout is::
     process_models/<key>/<key>.bpmn      the process
     process_models/<key>/*.dmn           its decision tables
     process_models/<key>/model.toml      names, owner group, defaults
+    process_models/<key>/versions/<n>/<key>.bpmn
+                                         earlier versions of the process, kept as history: deployed,
+                                         oldest first, before the current one into a repository that
+                                         has no version of the model yet (with today's DMN and forms)
     process_models/_shared/*.dmn         decision tables several models use
     forms/<key>/<form_key>.json          one JSON Schema per form key
 
@@ -46,6 +50,7 @@ def file_kind(name: str) -> str:
 class Bundle:
     files: dict[str, bytes]
     source: str
+    history: tuple[Bundle, ...] = ()  # earlier versions, oldest first (from versions/<n>/)
 
     def __post_init__(self) -> None:
         for name in self.files:
@@ -85,8 +90,19 @@ def collect_bundles(paths: list[Path], max_file_bytes: int) -> list[Bundle]:
             )
         if not found:
             raise InvalidInput(f"no .bpmn files in {path} or its model directories")
-        bundles.extend(bundle_for_bpmn(p, max_file_bytes) for p in found)
+        bundles.extend(_with_history(bundle_for_bpmn(p, max_file_bytes), p, max_file_bytes) for p in found)
     return bundles
+
+
+def _with_history(bundle: Bundle, bpmn_path: Path, max_file_bytes: int) -> Bundle:
+    home = bpmn_path.parent
+    numbered = [d for d in (home / "versions").glob("*") if d.is_dir() and d.name.isdigit()]
+    earlier = [
+        bundle_for_bpmn(d / bpmn_path.name, max_file_bytes, home=home)
+        for d in sorted(numbered, key=lambda d: int(d.name))
+        if (d / bpmn_path.name).is_file()
+    ]
+    return Bundle(bundle.files, bundle.source, tuple(earlier)) if earlier else bundle
 
 
 def _read(path: Path, max_file_bytes: int) -> bytes:
@@ -99,11 +115,12 @@ def _read(path: Path, max_file_bytes: int) -> bytes:
     return path.read_bytes()
 
 
-def bundle_for_bpmn(bpmn_path: Path, max_file_bytes: int) -> Bundle:
+def bundle_for_bpmn(bpmn_path: Path, max_file_bytes: int, home: Path | None = None) -> Bundle:
+    """The BPMN file and what it references, looked up around ``home`` (default: its directory)."""
     content = _read(bpmn_path, max_file_bytes)
     root = parse_untrusted_xml(content, bpmn_path.name, max_file_bytes)
     files = {bpmn_path.name: content}
-    directory = bpmn_path.parent
+    directory = home or bpmn_path.parent
 
     decision_refs = {
         node.get(f"{{{CAMUNDA_NS}}}decisionRef")

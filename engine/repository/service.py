@@ -147,21 +147,32 @@ class RepositoryService:
             if organisation:
                 ensure_groups(conn, check_group_names(organisation), now, organisation)
             known = known_groups(conn)
-            compiled = []
+            compiled: list[list[tuple[Bundle, CompiledModel]]] = []  # per bundle: its history, then it
             problems: list[Problem] = []
             failures: list[str] = []
             for bundle in bundles:
                 try:
-                    compiled.append((bundle, self._validated(bundle, known, strict)))
+                    model = self._validated(bundle, known, strict)
+                    # Earlier versions shipped with a model only fill an empty history: replayed into a
+                    # repository that already has versions they would come after the newest.
+                    replay = bundle.history if not _has_versions(conn, model.model_key) else ()
+                    compiled.append([(old, self._validated(old, known, strict)) for old in replay])
+                    for old, old_model in compiled[-1]:
+                        if old_model.model_key != model.model_key:
+                            raise InvalidInput(
+                                f"{old.source} defines process '{old_model.model_key}', not "
+                                f"'{model.model_key}': an earlier version must keep the process id"
+                            )
+                    compiled[-1].append((bundle, model))
                 except ModelValidationError as exc:
                     failures.append(exc.message)
                     problems += [replace(p, file=p.file or bundle.source) for p in exc.problems]
             if failures:
                 raise ModelValidationError("; ".join(failures) + " (nothing was deployed)", problems)
-            keys = [model.model_key for _, model in compiled]
+            keys = [versions[-1][1].model_key for versions in compiled]
             if len(set(keys)) != len(keys):
                 raise InvalidInput("two bundles define the same process id: " + ", ".join(sorted(keys)))
-            for bundle, model in compiled:
+            for bundle, model in (pair for versions in compiled for pair in versions):
                 version_id, was_created = self._store(conn, bundle, model, actor, note, now)
                 if was_created:
                     created.append((version_id, model))
@@ -355,6 +366,13 @@ class RepositoryService:
             json.loads(row.info),
             files,
         )
+
+
+def _has_versions(conn: Connection, model_key: str) -> bool:
+    return (
+        conn.scalar(select(model_versions.c.id).where(model_versions.c.model_key == model_key).limit(1))
+        is not None
+    )
 
 
 def read_organisation(directory: Path) -> dict[str, str] | None:

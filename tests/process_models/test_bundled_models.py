@@ -104,8 +104,14 @@ def form(key: str, form_key: str) -> dict:
 def test_every_bundled_model_deploys_strictly_without_warnings_and_only_changes_make_versions(engine):
     bundles = engine.repository.bundles_from_paths([MODELS_DIR])
     results = engine.repository.deploy(bundles, SYSTEM, strict=True, organisation=ORGANISATION)
-    assert sorted(r.version.model_key for r in results) == KEYS
-    assert all(r.created and r.version.version == 1 and r.warnings == [] for r in results)
+    # complaint_handling ships its version 1 (versions/1/) too: a fresh repository gets both.
+    assert [(r.version.model_key, r.version.version) for r in results] == sorted(
+        [(key, 1) for key in KEYS] + [("complaint_handling", 2)]
+    )
+    assert all(r.created and r.warnings == [] for r in results)
+    v1, v2 = (r.version for r in results if r.version.model_key == "complaint_handling")
+    claim_form = "forms/complaint_claim.json"
+    assert claim_form in {f.name for f in v2.files} and claim_form not in {f.name for f in v1.files}
     for result in results:
         key = result.version.model_key
         assert result.version.info.get("business_key_prefix") == PREFIXES.get(key)
@@ -148,7 +154,12 @@ def test_the_cli_deploys_the_models_directory_strictly_on_a_fresh_database(tmp_p
     run("db", "upgrade")
     first = run("deploy", str(MODELS_DIR), "--strict")
     assert first.count("deployed as version 1") == 6 and "warning" not in first
-    assert run("deploy", str(MODELS_DIR), "--strict").count("unchanged, still version 1") == 6
+    assert "complaint_handling: deployed as version 2" in first  # after its shipped version 1
+    again = run("deploy", str(MODELS_DIR), "--strict")
+    assert (
+        again.count("unchanged, still version 1") == 5
+        and "complaint_handling: unchanged, still version 2" in again
+    )
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -184,3 +184,29 @@ def test_a_bundle_needs_exactly_one_executable_process(engine):
     )
     with pytest.raises(ModelValidationError, match="exactly one executable process"):
         deploy_files(engine, {"bench_approval.bpmn": two})
+
+
+def _model_with_history(tmp_path):
+    home = tmp_path / "bench_approval"
+    (home / "versions" / "1").mkdir(parents=True)
+    (home / "bench_approval.bpmn").write_text(APPROVAL.read_text())
+    old = APPROVAL.read_text().replace('name="Finance review"', 'name="Finance check"')
+    (home / "versions" / "1" / "bench_approval.bpmn").write_text(old)
+    return home
+
+
+def test_shipped_earlier_versions_fill_an_empty_history_oldest_first(engine, tmp_path):
+    home = _model_with_history(tmp_path)
+    results = engine.repository.deploy(engine.repository.bundles_from_paths([tmp_path]), SYSTEM)
+    assert [(r.version.version, r.created) for r in results] == [(1, True), (2, True)]
+    old, _ = engine.repository.file("bench_approval", 1, "bench_approval.bpmn")
+    assert b'name="Finance check"' in old
+    again = engine.repository.deploy(engine.repository.bundles_from_paths([home]), SYSTEM)
+    assert [(r.version.version, r.created) for r in again] == [(2, False)]
+
+
+def test_shipped_history_is_not_replayed_after_versions_exist(engine, tmp_path):
+    deploy_path(engine, APPROVAL)  # an installation from before the history was shipped
+    home = _model_with_history(tmp_path)
+    results = engine.repository.deploy(engine.repository.bundles_from_paths([home]), SYSTEM)
+    assert [(r.version.version, r.created) for r in results] == [(1, False)]
