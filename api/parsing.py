@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from flask import Request
@@ -29,6 +30,9 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def parse_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
@@ -42,11 +46,13 @@ def parse_json(raw: bytes) -> Any:
         )
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"the request body is not acceptable JSON: {exc}")
-    try:
-        # JSON escapes can spell lone surrogates, which no database or UTF-8 writer accepts.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput("the request body contains an invalid Unicode escape (a lone surrogate)")
+    # JSON escapes can spell lone surrogates, which no database or UTF-8 writer accepts. Only a
+    # \uD800-\uDFFF escape can, so the body is encoded a second time only when it has one.
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput("the request body contains an invalid Unicode escape (a lone surrogate)")
     return value
 
 

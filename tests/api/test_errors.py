@@ -41,6 +41,7 @@ def test_values_no_database_or_json_reader_accepts_are_refused(api: Api, counter
         b'{"model": "countersign", "data": {"amount": 1e999}}',
         b'{"model": "count\\u0000ersign"}',
         b'{"model": "countersign", "data": {"x": "\\ud800"}}',
+        b'{"model": "countersign", "data": {"x": "\\uDC00"}}',
         b'{"model": "\xff"}',
         b"[" * 50_000,
     ):
