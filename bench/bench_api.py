@@ -5,7 +5,7 @@
 
 Everything runs on loopback and stops by itself; a scratch database is created and dropped.
 
-Seeding: a few instances of ../shared/bench/bench_approval.bpmn are started through the engine; the
+Seeding: a few instances of bench/models/bench_approval.bpmn are started through the engine; the
 first one is the template, cloned with COPY into the rest: its instance row, workflow task rows,
 inbox row and candidates, and its history, whose hash chain is recomputed for each clone (the
 instance id is part of every hash). So every seeded task is a real one: the engine can complete
@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-APPROVAL = ROOT.parent / "shared" / "bench" / "bench_approval.bpmn"
+APPROVAL = ROOT / "bench" / "models" / "bench_approval.bpmn"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 INBOX = "/api/v1/tasks?candidate=me"
 INBOX_P95_TARGET_MS = 50

@@ -2,7 +2,7 @@
 
     python bench/bench_engine.py [--instances 300] [--postgres URL] [--no-postgres]
 
-For ../shared/bench/bench_approval.bpmn: instances/s and user-task completions/s. For
+For bench/models/bench_approval.bpmn: instances/s and user-task completions/s. For
 bench_loop.bpmn (200 review rounds): the mean step time of the first and the last 10 rounds and
 their ratio. Each is measured for
   - plain SpiffWorkflow in memory,
@@ -35,9 +35,9 @@ from engine.identity.actor import SYSTEM
 from engine.store.database import Database
 from engine.tasks.service import TaskQuery
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"
-APPROVAL = SHARED / "bench_approval.bpmn"
-LOOP = SHARED / "bench_loop.bpmn"
+MODELS = Path(__file__).resolve().parent / "models"
+APPROVAL = MODELS / "bench_approval.bpmn"
+LOOP = MODELS / "bench_loop.bpmn"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

@@ -23,7 +23,7 @@ PG_URL = os.environ.get("APPROVALS_TEST_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgres")
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
-BENCH_MODELS = REPO.parent / "shared" / "bench"
+BENCH_MODELS = REPO / "bench" / "models"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

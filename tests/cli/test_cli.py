@@ -1,11 +1,14 @@
 """The issue's acceptance path, through the real `approvals` executable in separate processes."""
 
 import json
+import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import APPROVALS
 from tests.conftest import BENCH_MODELS, ON_POSTGRES
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the CLI path is exercised on its default SQLite file")
@@ -161,3 +164,26 @@ def test_a_bad_setting_stops_the_command_with_one_line_naming_it(cli, variable, 
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"error: environment variable {message}")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(cli, tmp_path):
+    """`approvals history 1 | head -c 1`: the reader is gone before the output is written."""
+    cli("users", "add", "sam", "--groups", "sales")
+    cli("deploy", str(BENCH_MODELS / "bench_approval.bpmn"))
+    cli("start", "bench_approval", "--user", "sam")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [APPROVALS, "history", "1", "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "APPROVALS_DATABASE_URL": f"sqlite:///{cli.db}"},
+            cwd=tmp_path,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0
