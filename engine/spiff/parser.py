@@ -31,6 +31,7 @@ from engine.spiff.event_parsers import (
     EngineSendTaskParser,
     EngineStartEventParser,
 )
+from engine.spiff.loops import connect_loop_merges
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NSMAP = {**DEFAULT_NSMAP, "camunda": CAMUNDA_NS}
@@ -58,6 +59,8 @@ def compile_process(root: etree._Element, file_name: str, process_id: str) -> tu
         parser.add_bpmn_xml(root, file_name)
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
+        for compiled in (spec, *subprocess_specs.values()):
+            connect_loop_merges(compiled)
     except ValidationException as exc:
         raise ModelValidationError(
             f"{file_name} cannot be executed",

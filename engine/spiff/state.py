@@ -4,7 +4,8 @@ SpiffWorkflow's serializer writes the whole workflow — spec included — at ev
 the cost of a step grows with the age of the instance. Here the spec is never stored (it
 is rebuilt from the version's files and cached), the workflow-level attributes form a
 small envelope, and each task is its own row. A save re-serializes only the tasks that
-are unfinished or finished since the last save; a finished task never changes again.
+are not yet settled (see ``_settled``) or settled since the last save; a settled task never
+changes again.
 Task dictionaries are SpiffWorkflow's own (``TaskConverter``: data stored as a delta
 against the parent), so restoring goes through SpiffWorkflow's converters.
 """
@@ -54,11 +55,19 @@ class TaskRow:
 
 @dataclass
 class Fingerprint:
-    """What the database holds for a workflow: task id -> (finished when written, creation order,
+    """What the database holds for a workflow: task id -> (settled when written, creation order,
     marker of an untouched predicted task)."""
 
     tasks: dict[UUID, tuple[bool, int, Any]] = field(default_factory=dict)
     next_ord: int = 0
+
+
+def _settled(task: Any) -> bool:
+    """A finished task whose stored form can no longer change. Its data is stored as a delta against
+    its parent's, so it settles only when the parent has finished too: a multi-instance activity,
+    still running, merges each finished child's data into its own."""
+    parent = task.parent
+    return bool(task._state & _FINISHED) and (parent is None or bool(parent._state & _FINISHED))
 
 
 def _predicted_marker(task: Any) -> Any:
@@ -113,18 +122,18 @@ def save_changes(workflow: ApprovalsWorkflow, previous: Fingerprint | None) -> S
             attributes["parent_task_id"] = key
             subprocesses[key] = attributes
         for task_id, task in wf.tasks.items():
-            finished = bool(task._state & _FINISHED)
-            marker = None if finished else _predicted_marker(task)
+            settled = _settled(task)
+            marker = None if task._state & _FINISHED else _predicted_marker(task)
             known = before.get(task_id)
             if known is None:
                 order = next_ord
                 next_ord += 1
-            elif (finished and known[0]) or (marker is not None and marker == known[2]):
+            elif (settled and known[0]) or (marker is not None and marker == known[2]):
                 now[task_id] = known
                 continue
             else:
                 order = known[1]
-            now[task_id] = (finished, order, marker)
+            now[task_id] = (settled, order, marker)
             upserts.append(TaskRow(str(task_id), order, key, _dumps(_REGISTRY.convert(task))))
     deletes = [str(task_id) for task_id in before.keys() - now.keys()]
     envelope = {
@@ -163,8 +172,8 @@ def restore(
     known = {}
     for _, wf in _all_workflows(workflow):
         for task_id, task in wf.tasks.items():
-            finished = bool(task._state & _FINISHED)
-            known[task_id] = (finished, order[task_id], None if finished else _predicted_marker(task))
+            marker = None if task._state & _FINISHED else _predicted_marker(task)
+            known[task_id] = (_settled(task), order[task_id], marker)
     next_ord = rows[-1][1] + 1 if rows else 0
     return workflow, Fingerprint(known, next_ord)
 

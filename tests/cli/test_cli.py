@@ -10,6 +10,7 @@ import pytest
 
 from tests.cli.conftest import APPROVALS
 from tests.conftest import BENCH_MODELS, ON_POSTGRES
+from tests.factories import MODELS
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the CLI path is exercised on its default SQLite file")
 
@@ -187,3 +188,15 @@ def test_a_reader_that_stops_early_gets_no_traceback(cli, tmp_path):
         os.close(write_end)
     assert "Traceback" not in result.stderr
     assert result.returncode == 0
+
+
+def test_a_panel_completed_one_process_per_command_reaches_its_end(cli):
+    """Each CLI command is a new process that parses the model again (issue 10's stall)."""
+    cli("users", "add", "sam", "--groups", "sales")
+    cli("users", "add", "fay", "--groups", "finance")
+    cli("deploy", str(MODELS / "panel" / "panel.bpmn"))
+    cli("start", "panel", "--user", "sam", "--data", '{"signers": ["ann", "bob", "cy"]}')
+    for task in ("1", "2", "3"):
+        cli("complete", task, "--user", "fay", "--data", '{"decision": "approve"}')
+    instance = json.loads(cli("instances", "--json").stdout)[0]
+    assert instance["status"] == "completed"
