@@ -41,11 +41,18 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# The engine and scenario tests run a second time with every command cold (no cached workflow, the
+# model compiled again, as a new process would): whatever a cache holds, the database alone must
+# give the same behaviour.
+COLD_SUITES := tests/runtime tests/process_models tests/tasks tests/timers tests/decisions_in_processes tests/spiff
+
 test: lint browser
 	APPROVALS_REQUIRE_BROWSER=$(CAN_INSTALL_BROWSER) $(BIN)/pytest -q -n 2
+	APPROVALS_COLD_COMMANDS=1 $(BIN)/pytest -q -n 2 $(COLD_SUITES)
 
 test-postgres: setup browser
 	APPROVALS_REQUIRE_BROWSER=$(CAN_INSTALL_BROWSER) APPROVALS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2
+	APPROVALS_COLD_COMMANDS=1 APPROVALS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2 $(COLD_SUITES)
 
 bench: setup
 	$(BIN)/python bench/bench_engine.py

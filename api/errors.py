@@ -20,16 +20,20 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import (
     ApprovalsError,
     AuthenticationFailed,
+    CommandLimitExceeded,
     ConcurrentModification,
     Conflict,
+    DataTooLarge,
     DataValidationError,
     DecisionError,
     InvalidInput,
+    KeyUnavailable,
     ModelValidationError,
     NotFound,
     PermissionDenied,
     Problem,
     ScriptError,
+    TooManyAttempts,
     WorkflowError,
 )
 
@@ -43,6 +47,7 @@ log = logging.getLogger("api")
 ERROR_STATUS: dict[type[ApprovalsError], tuple[int, str]] = {
     AuthenticationFailed: (401, "authentication-required"),
     PermissionDenied: (403, "forbidden"),
+    TooManyAttempts: (429, "too-many-login-attempts"),
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
     ConcurrentModification: (409, "concurrent-modification"),
@@ -53,7 +58,11 @@ ERROR_STATUS: dict[type[ApprovalsError], tuple[int, str]] = {
     DecisionError: (422, "decision-failed"),
     ScriptError: (422, "script-failed"),
     WorkflowError: (422, "process-failed"),
+    CommandLimitExceeded: (422, "process-ran-too-long"),
+    DataTooLarge: (422, "data-too-large"),
     ApprovalsError: (400, "request-failed"),
+    # The server's own secret is missing or unreadable: not the client's fault, and no traceback.
+    KeyUnavailable: (503, "key-unavailable"),
 }
 
 
@@ -90,7 +99,9 @@ def problem_response(
 
 def handle_engine_error(error: ApprovalsError) -> Response:
     status, slug = status_of(error)
-    headers = {"WWW-Authenticate": 'Bearer realm="approvals"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="approvals"'} if status == 401 else {}
+    if isinstance(error, TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
     return problem_response(
         status, error.title, error.message, type_=TYPE_PREFIX + slug, problems=error.problems, headers=headers
     )

@@ -13,7 +13,7 @@ from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Rule
 
-from api.operation import Operation
+from api.operation import Link, Operation
 from api.schemas.common import ProblemSchema
 from api.schemas.fields import MAX_ID
 
@@ -41,9 +41,15 @@ ERROR_MEANINGS = {
     413: "The request body is larger than the limit",
     415: "Wrong Content-Type for this operation's body",
     422: "Well-formed but not acceptable: form data, model or decision input fails its checks",
+    414: "The path and query string are longer than the HTTP server reads (gunicorn: 4,094 bytes in "
+    "the request line); answered by the server itself, as an HTML page",
+    429: "Too many failed logins: wait for the Retry-After header's seconds before the next attempt",
     500: "Unexpected failure; logged under the `reference` it carries",
-    503: "The database does not answer, or its schema is not current",
+    503: "The database does not answer, its schema is not current, or a server key is unavailable",
 }
+
+# Errors the HTTP server answers before the API runs: not problem documents.
+SERVER_ANSWERS: dict[int, dict[str, Any]] = {414: {"text/html": {"schema": {"type": "string"}}}}
 
 # <converter(args):name> or <name> in a werkzeug rule.
 _RULE_PART = re.compile(r"<(?:(?P<converter>[a-z_]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
@@ -65,6 +71,19 @@ def _path_parameters(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     return _RULE_PART.sub(lambda m: "{" + m.group("name") + "}", rule.rule), parameters
 
 
+def _operation_id(endpoint: str) -> str:
+    return endpoint.replace(".", "_")
+
+
+def _link(link: Link) -> dict[str, Any]:
+    doc: dict[str, Any] = {"operationId": _operation_id(link.target), "parameters": dict(link.parameters)}
+    if link.description:
+        doc["description"] = link.description
+    if link.request_body is not None:
+        doc["requestBody"] = link.request_body
+    return doc
+
+
 def _success(op: Operation, description: str) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description}
     if op.response is not None:
@@ -73,12 +92,36 @@ def _success(op: Operation, description: str) -> dict[str, Any]:
         response["content"] = op.response_content
     if op.response_headers:
         response["headers"] = op.response_headers
+    if op.links:
+        response["links"] = {name: _link(link) for name, link in op.links.items()}
     return response
+
+
+def _check_links(document: dict[str, Any]) -> None:
+    """Every link names an operation of this document and only parameters that operation takes.
+
+    A renamed route or parameter would otherwise leave a link that clients cannot follow, and
+    that OpenAPI validators do not notice."""
+    parameters: dict[str, set[str]] = {}
+    for ops in document["paths"].values():
+        for op in ops.values():
+            parameters[op["operationId"]] = {p["name"] for p in op.get("parameters", [])}
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            for status, response in op["responses"].items():
+                for name, link in response.get("links", {}).items():
+                    where = f"link {name} of {method.upper()} {path} ({status})"
+                    target = link["operationId"]
+                    if target not in parameters:
+                        raise ValueError(f"{where}: no operation {target}")
+                    unknown = set(link["parameters"]) - parameters[target]
+                    if unknown:
+                        raise ValueError(f"{where}: {target} has no parameter {', '.join(sorted(unknown))}")
 
 
 def _operation(rule: Rule, op: Operation, path_parameters: list[dict[str, Any]]) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "operationId": rule.endpoint.replace(".", "_"),
+        "operationId": _operation_id(rule.endpoint),
         "summary": op.summary,
         "tags": [rule.endpoint.split(".")[0]],
         "responses": {str(op.status): _success(op, HTTP_STATUS_CODES[op.status])},
@@ -123,10 +166,8 @@ def build_openapi(app: Flask) -> dict[str, Any]:
     )
     spec.components.schema("Problem", schema=ProblemSchema)
     for code, meaning in ERROR_MEANINGS.items():
-        spec.components.response(
-            _response_name(code),
-            {"description": meaning, "content": {"application/problem+json": {"schema": "Problem"}}},
-        )
+        content = SERVER_ANSWERS.get(code, {"application/problem+json": {"schema": "Problem"}})
+        spec.components.response(_response_name(code), {"description": meaning, "content": content})
     documented = {
         rule.endpoint.split(".")[0] for rule in app.url_map.iter_rules() if _operation_of(app, rule)
     }
@@ -144,4 +185,6 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             paths.setdefault(path, {})[method.lower()] = _operation(rule, op, parameters)
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path])
-    return spec.to_dict()
+    document = spec.to_dict()
+    _check_links(document)
+    return document

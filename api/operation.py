@@ -32,6 +32,22 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: what a client can do next with the values of this answer.
+
+    ``target`` is the endpoint of the next operation (``"tasks.claim"``); ``parameters`` map its
+    parameter names to runtime expressions on this answer (``"$response.body#/id"``). Clients and
+    stateful fuzzers follow them, e.g. start an instance, list its tasks, claim one, complete it.
+    """
+
+    target: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    # The next request's body, with runtime expressions where values come from this answer.
+    request_body: Any = None
+
+
+@dataclass(frozen=True)
 class Operation:
     summary: str
     description: str | None = None
@@ -49,11 +65,15 @@ class Operation:
     response_content: dict[str, Any] | None = None
     response_headers: dict[str, Any] | None = None
     errors: tuple[int, ...] = ()
+    # Link name -> Link, published on every success response of the operation.
+    links: dict[str, Link] = field(default_factory=dict)
 
     @property
     def error_statuses(self) -> list[int]:
         """Every error status this operation can answer with (published in the OpenAPI document)."""
-        codes = set(self.errors) | {500}
+        # 414: the HTTP server in front (gunicorn) refuses a request line (path and query) too long
+        # to read before the API sees it, whatever the operation.
+        codes = set(self.errors) | {414, 500}
         if not self.public:
             codes |= {401, 403}
         if self.query is not None or self.body is not None or self.request_content is not None:
@@ -79,6 +99,7 @@ def operation(
     response_content: dict[str, Any] | None = None,
     response_headers: dict[str, Any] | None = None,
     errors: Collection[int] = (),
+    links: dict[str, Link] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare a route. The view is called as ``view(engine, actor, [query], [body], **path)``."""
     op = Operation(
@@ -96,6 +117,7 @@ def operation(
         response_content=response_content,
         response_headers=response_headers,
         errors=tuple(errors),
+        links=dict(links or {}),
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:

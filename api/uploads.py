@@ -62,12 +62,30 @@ def _flag(raw: str) -> bool:
     raise InvalidInput("invalid form field", [Problem("must be true or false", field="strict")])
 
 
+def _refuse_nameless_parts(form: Any, files: Any) -> None:
+    # A part whose Content-Disposition has no name parses with the name None (or ""): it names no
+    # file of the bundle, so there is nothing to store it as.
+    nameless = [
+        f"part {part.filename!r}" if kind == "file" and part.filename else f"a {kind} part"
+        for kind, parts in (("file", files), ("text", form))
+        for name, part in parts.items(multi=True)
+        if not name
+    ]
+    if nameless:
+        raise InvalidInput(
+            "every multipart part needs a name: the file's name in the bundle "
+            "(curl -F contract.bpmn=@contract.bpmn)",
+            [Problem(f"{what} has no name in its Content-Disposition") for what in nameless],
+        )
+
+
 def read_bundle(request: Request, max_upload_bytes: int) -> BundleUpload:
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType("upload the bundle as multipart/form-data, one file part per file")
     request.max_content_length = max_upload_bytes + MULTIPART_OVERHEAD
     form = request.form  # parses the whole body: 413 beyond the limit
     refuse_truncated_stream(request)
+    _refuse_nameless_parts(form, request.files)
     unexpected = sorted(set(form) - set(TEXT_FIELDS))
     if unexpected:
         raise InvalidInput(

@@ -38,6 +38,8 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from throwaway_key import use_throwaway_chain_key
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -163,7 +165,10 @@ def seed(engine: Any, total: int) -> dict[str, Any]:
 
 
 def clone(engine: Any, template: int, copies: int) -> None:
-    from engine.history.chain import GENESIS, event_hash
+    from engine.history.chain import GENESIS, event_mac, head_seal, link_content
+    from engine.history.keys import chain_keys
+
+    keys = chain_keys(engine.settings)
 
     raw = engine.db.engine.raw_connection()
     try:
@@ -209,7 +214,8 @@ def clone(engine: Any, template: int, copies: int) -> None:
                 if row[ev["task_id"]] is not None:
                     row[ev["task_id"]] = task_ids[row[ev["task_id"]]]
                 row[ev["prev_hash"]] = previous
-                row[ev["hash"]] = previous = event_hash(
+                row[ev["key_gen"]] = keys.signing_generation
+                content = link_content(
                     previous,
                     instance_id,
                     row[ev["seq"]],
@@ -222,10 +228,18 @@ def clone(engine: Any, template: int, copies: int) -> None:
                     row[ev["task_id"]],
                     row[ev["data"]],
                 )
+                row[ev["hash"]] = previous = event_mac(keys.signing_key, content)
                 new_events.append([v for name, v in zip(event_cols, row, strict=True) if name != "id"])
             row = list(inst)
             row[column(inst_cols, "id")] = instance_id
             row[column(inst_cols, "last_hash")] = previous
+            row[column(inst_cols, "head_seal")] = head_seal(
+                keys.signing_key,
+                keys.signing_generation,
+                instance_id,
+                row[column(inst_cols, "last_seq")],
+                previous,
+            )
             new_instances.append(row)
             for s in states:
                 row = list(s)
@@ -391,6 +405,7 @@ def vacuum(url: str) -> float:
 
 
 def main() -> None:
+    use_throwaway_chain_key()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

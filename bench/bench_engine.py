@@ -29,6 +29,8 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from throwaway_key import use_throwaway_chain_key
+
 from engine import Engine
 from engine.config import Settings
 from engine.identity.actor import SYSTEM
@@ -182,6 +184,7 @@ def _fresh_pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
 
 
 def main() -> None:
+    use_throwaway_chain_key()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -26,6 +26,8 @@ from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from throwaway_key import use_throwaway_chain_key
+
 from engine import Engine
 from engine.config import Settings
 from engine.identity.actor import SYSTEM
@@ -122,6 +124,7 @@ def lag(engine: Engine, url: str, count: int) -> list[float]:
 
 
 def main() -> None:
+    use_throwaway_chain_key()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

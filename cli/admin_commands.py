@@ -48,6 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("name")
         p.set_defaults(handler=users_activate, active=active)
 
+    p = users.add_parser(
+        "unblock", help="forget a user name's failed logins (and an address's), lifting their back-off"
+    )
+    p.add_argument("name", nargs="?", help="the user name (any name, known or not)")
+    p.add_argument("--address", help="also, or only, this client address")
+    p.set_defaults(handler=users_unblock)
+
     groups = sub.add_parser("groups", help="manage groups").add_subparsers(
         dest="groups_command", required=True, metavar="ACTION"
     )
@@ -114,6 +121,12 @@ def users_token(engine: Engine, args: argparse.Namespace) -> int:
 def users_activate(engine: Engine, args: argparse.Namespace) -> int:
     user = engine.identity.set_active(args.name, args.active)
     print(f"user {user.name} is {'active' if user.active else 'deactivated'}")
+    return 0
+
+
+def users_unblock(engine: Engine, args: argparse.Namespace) -> int:
+    cleared = engine.identity.unblock_login(args.name, args.address)
+    print(f"login back-off lifted ({cleared} counter{'s' if cleared != 1 else ''} cleared)")
     return 0
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import admin_commands, event_commands, model_commands, serve_command, work_commands
+from cli import admin_commands, audit_commands, event_commands, model_commands, serve_command, work_commands
 from cli.render import emit_json
 from engine import Engine
 from engine.errors import ApprovalsError, InvalidInput
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin_commands.register(sub)
     event_commands.register(sub)
     serve_command.register(sub)
+    audit_commands.register(sub)
     return parser
 
 

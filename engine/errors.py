@@ -73,6 +73,12 @@ class ConfigurationError(ApprovalsError):
     title = "Configuration error"
 
 
+class KeyUnavailable(ConfigurationError):
+    """A key the server needs (history chain MAC key, checkpoint signing key) is missing or unusable."""
+
+    title = "Key unavailable"
+
+
 class NotFound(ApprovalsError):
     title = "Not found"
 
@@ -83,6 +89,17 @@ class AuthenticationFailed(ApprovalsError):
 
 class PermissionDenied(ApprovalsError):
     title = "Forbidden"
+
+
+class TooManyAttempts(ApprovalsError):
+    """Logins from this address or for this user name are backed off; try again after ``retry_after``
+    seconds."""
+
+    title = "Too many login attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Conflict(ApprovalsError):
@@ -129,3 +146,34 @@ class WorkflowError(ApprovalsError):
     """The process model could not continue (an element failed while executing)."""
 
     title = "Process execution failed"
+
+
+class CommandLimitExceeded(WorkflowError):
+    """A command ran more automatic elements, or for longer, than one command may
+    (APPROVALS_COMMAND_MAX_ELEMENTS, APPROVALS_COMMAND_TIMEOUT_MS); it rolled back."""
+
+    title = "Process ran too long"
+
+
+class DataTooLarge(ApprovalsError):
+    """Process data past its bounds (APPROVALS_MAX_DATA_BYTES, APPROVALS_MAX_DATA_DEPTH) after a
+    command; the command rolled back, so nothing of it was stored."""
+
+    title = "Process data too large"
+
+
+class ScriptLimitExceeded(ScriptError):
+    """A script or expression went past its budget (time, steps, sizes); no ``except`` in the script
+    can catch it, so its command fails and rolls back."""
+
+    title = "Script limit exceeded"
+
+
+class ScriptAccessDenied(ScriptError, AttributeError):
+    """A script reached for an attribute the sandbox does not hand out; an AttributeError too, so
+    that a script probing with ``try``/``except AttributeError`` keeps working."""
+
+
+class ElementScriptError(ScriptError, WorkflowError):
+    """A script or expression of one element failed: a ScriptError naming the element (the
+    element's WorkflowError too, for callers that handle every failed element alike)."""

@@ -24,12 +24,12 @@ class Engine:
         self.settings = settings or Settings.from_env()
         self.clock = clock or SystemClock()
         self.db = Database(self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous)
-        self.identity = IdentityService(self.db, self.clock)
+        self.identity = IdentityService(self.db, self.clock, self.settings)
         self.repository = RepositoryService(self.db, self.clock, self.settings)
         self.commands = InstanceCommands(self.db, self.repository, self.clock, self.settings)
         self.runtime = RuntimeService(self.db, self.repository, self.commands, self.clock, self.settings)
         self.tasks = TaskService(self.db, self.repository, self.commands, self.identity, self.clock)
-        self.history = HistoryService(self.db)
+        self.history = HistoryService(self.db, self.settings)
         self.decisions = DecisionService(self.repository)
         self.timers = TimerService(
             self.db, self.repository, self.runtime, self.commands, self.clock, self.settings

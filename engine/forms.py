@@ -3,6 +3,11 @@
 A form file is a JSON Schema. UI hints live beside the keywords they describe and are
 ignored by validation: ``x-order`` (field order), ``x-widget`` (e.g. "textarea"),
 ``x-title-zh`` (Chinese title next to the English ``title``). See docs/forms.md.
+
+A form is also the declaration of what its step may write: the top-level ``properties`` and
+nothing else (engine/tasks/scope.py). ``"x-overwrite": true`` on a property lets the step replace
+a value the process data already holds (the request's, or an earlier step's); the engine enforces
+both, whatever the rest of the schema allows.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -17,12 +23,28 @@ from jsonschema.exceptions import SchemaError, ValidationError
 
 from engine.errors import DataValidationError, ModelValidationError, Problem
 
+OVERWRITE = "x-overwrite"  # on a property: the step may replace a value already in the process data
+
 
 @dataclass(frozen=True)
 class Form:
     key: str
     schema: dict[str, Any]
     validator: Draft202012Validator
+
+    @cached_property
+    def fields(self) -> frozenset[str]:
+        """The fields the form declares: its top-level ``properties``."""
+        return frozenset(self.schema.get("properties", {}))
+
+    @cached_property
+    def overwritable(self) -> frozenset[str]:
+        """Declared fields whose property says ``"x-overwrite": true``."""
+        return frozenset(
+            name
+            for name, spec in self.schema.get("properties", {}).items()
+            if isinstance(spec, dict) and spec.get(OVERWRITE) is True
+        )
 
     @property
     def is_approval(self) -> bool:
@@ -95,5 +117,18 @@ def load_form(key: str, content: bytes, file_name: str) -> Form:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise ModelValidationError(
             f"{file_name} is not a valid JSON Schema", [Problem(exc.message, file=file_name, field=where)]
+        )
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        properties = {}
+    wrong = [
+        name
+        for name, spec in properties.items()
+        if isinstance(spec, dict) and OVERWRITE in spec and not isinstance(spec[OVERWRITE], bool)
+    ]
+    if wrong:
+        raise ModelValidationError(
+            f"{file_name}: {OVERWRITE} must be true or false",
+            [Problem(f"{OVERWRITE} must be true or false", file=file_name, field=name) for name in wrong],
         )
     return Form(key, schema, Draft202012Validator(schema))

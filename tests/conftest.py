@@ -3,8 +3,10 @@ APPROVALS_TEST_DATABASE_URL is set, as `make test-postgres` does), a real engine
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +17,7 @@ from sqlalchemy import text
 from engine import Engine
 from engine.clock import ManualClock
 from engine.config import Settings
+from engine.history.keys import create_key_file
 from engine.store import migrate
 from engine.store.database import Database
 from engine.store.schema import metadata
@@ -87,12 +90,32 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
 
 
+@functools.cache
+def pg_chain_key_file() -> Path:
+    """A server database signs with a configured key only (engine/history/keys.py): one per test
+    process, shared by its engines and the server and worker processes its tests start."""
+    path = Path(tempfile.mkdtemp(prefix="approvals-keys-")) / "chain-keys"
+    create_key_file(path, unkeyed_through=0)
+    return path
+
+
+def process_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of an `approvals` process a test starts on ``database_url``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPROVALS_")}
+    env["APPROVALS_DATABASE_URL"] = database_url
+    if ON_POSTGRES:
+        env["APPROVALS_CHAIN_KEY_FILE"] = str(pg_chain_key_file())
+    return {**env, **extra}
+
+
 @pytest.fixture
 def make_engine(database_url: str, clock: ManualClock) -> Iterator[Callable[..., Engine]]:
     """Engines on the test database; each one is what a separate server process would hold."""
     engines: list[Engine] = []
 
     def make(**overrides: object) -> Engine:
+        if ON_POSTGRES and not (overrides.get("chain_keys") or overrides.get("chain_key_file")):
+            overrides["chain_key_file"] = str(pg_chain_key_file())
         settings = Settings.from_env(database_url=database_url, verify_state=True, **overrides)
         engine = Engine(settings, clock=clock)
         engines.append(engine)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, url_for
 
 from api.operation import Reply, operation
+from api.routes.links import instance_links
 from api.schemas.events import DeliverySchema, MessageBody, SignalBody, SignalReportSchema
 from engine import Engine
 from engine.events.service import SignalReport
@@ -29,6 +30,7 @@ bp = Blueprint("events", __name__)
     response_headers={"Location": {"schema": {"type": "string"}, "description": "201: the new instance"}},
     writes=True,
     errors=(404, 409, 422),
+    links=instance_links("$response.body#/instance_id"),
 )
 def send_message(engine: Engine, actor: Actor, body: dict[str, Any]) -> Reply:
     delivery = engine.events.correlate_message(body["name"], body["correlation_key"], body["data"], actor)

@@ -8,6 +8,7 @@ from flask import Blueprint, url_for
 
 from api.operation import Reply, operation
 from api.paging import fetch_limit, page
+from api.routes.links import instance_links
 from api.schemas.common import ReasonBody
 from api.schemas.instances import (
     HistorySchema,
@@ -18,7 +19,7 @@ from api.schemas.instances import (
     VerificationSchema,
 )
 from engine import Engine
-from engine.history.service import ChainVerification
+from engine.history.verify import ChainVerification
 from engine.identity.actor import Actor
 from engine.runtime.service import InstanceFilter, InstanceInfo
 
@@ -38,6 +39,7 @@ LOCATION = {"Location": {"schema": {"type": "string"}, "description": "the new i
     response_headers=LOCATION,
     writes=True,
     errors=(404, 409, 422),
+    links=instance_links("$response.body#/id"),
 )
 def start(engine: Engine, actor: Actor, body: dict[str, Any]) -> Reply:
     info = engine.runtime.start(
@@ -53,6 +55,7 @@ def start(engine: Engine, actor: Actor, body: dict[str, Any]) -> Reply:
     "auditors and admins see all.",
     query=InstanceListQuery,
     response=InstancePageSchema,
+    links=instance_links("$response.body#/items/0/id"),
 )
 def list_instances(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
     found = engine.runtime.list(
@@ -72,7 +75,12 @@ def list_instances(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[
 
 
 @bp.get("/instances/<id:instance_id>")
-@operation("Read an instance and its current data", response=InstanceSchema, errors=(404,))
+@operation(
+    "Read an instance and its current data",
+    response=InstanceSchema,
+    errors=(404,),
+    links=instance_links("$response.body#/id"),
+)
 def get_instance(engine: Engine, actor: Actor, instance_id: int) -> InstanceInfo:
     return engine.runtime.get(instance_id, actor)
 
@@ -84,6 +92,7 @@ def get_instance(engine: Engine, actor: Actor, instance_id: int) -> InstanceInfo
     response=InstanceSchema,
     writes=True,
     errors=(404, 409, 422),
+    links=instance_links("$response.body#/id"),
 )
 def cancel(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]) -> InstanceInfo:
     return engine.runtime.cancel(instance_id, actor, body.get("reason"))
@@ -96,6 +105,7 @@ def cancel(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any])
     response=InstanceSchema,
     writes=True,
     errors=(404, 409),
+    links=instance_links("$response.body#/id"),
 )
 def suspend(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]) -> InstanceInfo:
     return engine.runtime.suspend(instance_id, actor, body.get("reason"))
@@ -108,6 +118,7 @@ def suspend(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]
     response=InstanceSchema,
     writes=True,
     errors=(404, 409),
+    links=instance_links("$response.body#/id"),
 )
 def resume(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]) -> InstanceInfo:
     return engine.runtime.resume(instance_id, actor, body.get("reason"))
@@ -125,10 +136,11 @@ def history(engine: Engine, actor: Actor, instance_id: int) -> dict[str, Any]:
 
 @bp.get("/instances/<id:instance_id>/verify")
 @operation(
-    "Verify the hash chain of an instance's audit trail",
-    description="200 whatever the outcome: `ok` false names the first broken event.",
+    "Verify the keyed hash chain of an instance's audit trail",
+    description="200 whatever the outcome: `ok` false names the first broken event; `segments` say which "
+    "MAC key generation signed which events. 503 when the server's chain key is unavailable.",
     response=VerificationSchema,
-    errors=(404,),
+    errors=(404, 503),
 )
 def verify(engine: Engine, actor: Actor, instance_id: int) -> ChainVerification:
     return engine.history.verify(instance_id, actor)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, url_for
 
-from api.operation import Reply, operation
+from api.operation import Link, Reply, operation
+from api.routes.links import version_links
 from api.schemas.models import DeployResultSchema, ModelListSchema, ValidationReportSchema, VersionListSchema
 from api.uploads import BUNDLE_CONTENT, read_bundle
 from engine import Engine
@@ -47,6 +48,11 @@ def _bundle(engine: Engine) -> tuple[Bundle, bool, str | None]:
     writes=True,
     groups=DEPLOYERS,
     errors=(422,),
+    links=version_links(
+        "$response.body#/version/model_key",
+        "$response.body#/version/version",
+        "$response.body#/version/files",
+    ),
 )
 def deploy(engine: Engine, actor: Actor) -> Reply:
     bundle, strict, note = _bundle(engine)
@@ -70,13 +76,35 @@ def validate(engine: Engine, actor: Actor) -> CompiledModel:
 
 
 @bp.get("/models")
-@operation("List deployed models with their latest version", response=ModelListSchema)
+@operation(
+    "List deployed models with their latest version",
+    response=ModelListSchema,
+    links={
+        "ListVersionsOfFirstModel": Link(
+            "models.list_versions", {"key": "$response.body#/items/0/model_key"}
+        ),
+        "StartFirstModel": Link(
+            "instances.start",
+            request_body={"model": "$response.body#/items/0/model_key"},
+            description="without data: a model whose start form requires fields answers 422 naming them",
+        ),
+    },
+)
 def list_models(engine: Engine, actor: Actor) -> dict:
     return {"items": engine.repository.list_models()}
 
 
 @bp.get("/models/<key>/versions")
-@operation("List the versions of a model", response=VersionListSchema, errors=(404,))
+@operation(
+    "List the versions of a model",
+    response=VersionListSchema,
+    errors=(404,),
+    links=version_links(
+        "$response.body#/items/0/model_key",
+        "$response.body#/items/0/version",
+        "$response.body#/items/0/files",
+    ),
+)
 def list_versions(engine: Engine, actor: Actor, key: str) -> dict:
     return {"items": engine.repository.versions(key)}
 

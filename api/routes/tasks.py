@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Blueprint
 
-from api.operation import operation
+from api.operation import Link, operation
 from api.paging import fetch_limit, page
+from api.routes.links import instance_links, task_links
 from api.schemas.tasks import (
     ME,
     AssignBody,
@@ -33,6 +34,12 @@ bp = Blueprint("tasks", __name__)
     "left out: everything I may see (for employees: tasks I hold, may claim, or completed).",
     query=TaskListQuery,
     response=TaskPageSchema,
+    links={
+        **task_links("$response.body#/items/0/id", "First"),
+        "GetInstanceOfFirstTask": Link(
+            "instances.get_instance", {"instance_id": "$response.body#/items/0/instance_id"}
+        ),
+    },
 )
 def list_tasks(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
     assignee = query.get("assignee")
@@ -60,6 +67,10 @@ def list_tasks(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str,
     "Read a task with its form (JSON Schema) and the instance's data",
     response=TaskDetailSchema,
     errors=(404,),
+    links={
+        **task_links("$response.body#/id"),
+        "GetItsInstance": Link("instances.get_instance", {"instance_id": "$response.body#/instance_id"}),
+    },
 )
 def get_task(engine: Engine, actor: Actor, task_id: int) -> TaskDetail:
     return engine.tasks.get(task_id, actor)
@@ -71,6 +82,7 @@ def get_task(engine: Engine, actor: Actor, task_id: int) -> TaskDetail:
     response=TaskSchema,
     writes=True,
     errors=(404, 409),
+    links=task_links("$response.body#/id"),
 )
 def claim(engine: Engine, actor: Actor, task_id: int) -> TaskInfo:
     return engine.tasks.claim(task_id, actor)
@@ -78,7 +90,11 @@ def claim(engine: Engine, actor: Actor, task_id: int) -> TaskInfo:
 
 @bp.post("/tasks/<id:task_id>/unclaim")
 @operation(
-    "Release a claimed task (its assignee or an admin)", response=TaskSchema, writes=True, errors=(404, 409)
+    "Release a claimed task (its assignee or an admin)",
+    response=TaskSchema,
+    writes=True,
+    errors=(404, 409),
+    links=task_links("$response.body#/id"),
 )
 def unclaim(engine: Engine, actor: Actor, task_id: int) -> TaskInfo:
     return engine.tasks.unclaim(task_id, actor)
@@ -91,6 +107,7 @@ def unclaim(engine: Engine, actor: Actor, task_id: int) -> TaskInfo:
     response=TaskSchema,
     writes=True,
     errors=(404, 409),
+    links=task_links("$response.body#/id"),
 )
 def assign(engine: Engine, actor: Actor, task_id: int, body: dict[str, Any]) -> TaskInfo:
     return engine.tasks.assign(task_id, actor, body["user"])
@@ -105,6 +122,10 @@ def assign(engine: Engine, actor: Actor, task_id: int, body: dict[str, Any]) -> 
     response=CompletionSchema,
     writes=True,
     errors=(404, 409, 422),
+    links={
+        **instance_links("$response.body#/task/instance_id"),
+        **task_links("$response.body#/next_tasks/0/id", "Next"),
+    },
 )
 def complete(engine: Engine, actor: Actor, task_id: int, body: dict[str, Any]) -> CompletionResult:
     return engine.tasks.complete(task_id, actor, body["data"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from api.operation import operation
+from api.operation import Link, operation
 from api.paging import fetch_limit, page
 from api.schemas.timers import ALL, TimerListQuery, TimerPageSchema, TimerSchema
 from engine import Engine
@@ -28,6 +28,7 @@ READERS = (ADMIN, AUDITOR, PROCESS_OWNER)
     query=TimerListQuery,
     response=TimerPageSchema,
     groups=READERS,
+    links={"RetryFirstTimer": Link("timers.retry", {"timer_id": "$response.body#/items/0/id"})},
 )
 def list_timers(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
     found = engine.timers.list(

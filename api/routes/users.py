@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, url_for
+from flask import Blueprint, request, url_for
 
 from api.operation import Reply, operation
 from api.schemas.users import (
@@ -29,13 +29,20 @@ ADMINS = (ADMIN,)
 @bp.post("/auth/login")
 @operation(
     "Exchange a user name and password for a new API token",
+    description="Failed logins are throttled per user name and per client address: after a few "
+    "failures each further one blocks for 1 s, 2 s, 4 s … (capped). A blocked login is answered 429 "
+    "with a Retry-After header, whatever the password. A user logging in from an address they have "
+    "logged in from before is not held by their user name's back-off, only by the address's own.",
     body=LoginBody,
     response=TokenSchema,
     public=True,
-    errors=(401,),
+    errors=(401, 429),
 )
 def login(engine: Engine, actor: None, body: dict[str, Any]) -> dict[str, str]:
-    return {"token": engine.identity.login(body["username"], body["password"])}
+    # The TCP peer: behind a reverse proxy every login shares the proxy's address (see
+    # docs/configuration.md, "Login throttling").
+    address = request.remote_addr or "unknown"
+    return {"token": engine.identity.login(body["username"], body["password"], address=address)}
 
 
 @bp.get("/me")
@@ -81,7 +88,7 @@ def add_user(engine: Engine, actor: Actor, body: dict[str, Any]) -> Reply:
     response=UserSchema,
     writes=True,
     groups=ADMINS,
-    errors=(404,),
+    errors=(404, 409),
 )
 def set_groups(engine: Engine, actor: Actor, name: str, body: dict[str, Any]) -> UserInfo:
     return engine.identity.set_groups(name, body["groups"], actor=actor)

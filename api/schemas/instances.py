@@ -64,10 +64,30 @@ class HistorySchema(Schema):
     events = fields.List(fields.Nested(HistoryEventSchema), required=True)
 
 
+class KeySegmentSchema(Schema):
+    generation = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "the MAC key generation that signed these events; null: unkeyed (plain SHA-256)"
+        },
+    )
+    first_seq = fields.Integer(required=True)
+    last_seq = fields.Integer(required=True)
+
+
 class VerificationSchema(Schema):
     instance_id = fields.Integer(required=True)
     ok = fields.Boolean(required=True)
     events = fields.Integer(required=True)
     first_broken_seq = fields.Integer(required=True, allow_none=True)
     reason = fields.String(required=True, allow_none=True)
+    segments = fields.List(
+        fields.Nested(KeySegmentSchema),
+        required=True,
+        metadata={"description": "which key generation signed which events (up to the first broken one)"},
+    )
+    unkeyed_events = fields.Integer(
+        required=True, metadata={"description": "events from before the chain was keyed (weaker evidence)"}
+    )
     description = fields.Function(lambda v: v.describe(), required=True, metadata={"type": "string"})

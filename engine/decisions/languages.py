@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from engine.decisions.feel import FeelSyntaxError, compile_expression, compile_unary_tests
+from engine.decisions.feel import FeelSyntaxError, FeelTooComplex, compile_expression, compile_unary_tests
 from engine.decisions.python_style import (
     compile_python_expression,
     compile_python_tests,
@@ -26,6 +26,8 @@ PYTHON = "python"
 JUEL = "juel"
 
 _PYTHON_WORDS = frozenset({"True", "False", "None", "is", "lambda"})
+# Python's compiler recurses once per level of nesting; no table cell needs that many.
+_TOO_DEEP = "not a valid Python expression: nested too deeply to compile"
 
 
 class ExpressionProblem(Exception):
@@ -90,7 +92,7 @@ class ExpressionCompiler:
         try:
             compiled = compile_expression(text, self.known_names)
         except FeelSyntaxError as exc:
-            if language == FEEL:
+            if language == FEEL or isinstance(exc, FeelTooComplex):
                 raise ExpressionProblem(f"not valid FEEL: {exc}")
             return self._fallback(compile_python_expression, text, exc)
         if language is None and _pythonic(compiled.names, self.known_names) and looks_like_python(text):
@@ -105,7 +107,7 @@ class ExpressionCompiler:
         try:
             compiled = compile_unary_tests(_unwrap_juel(text) if language == JUEL else text, self.known_names)
         except FeelSyntaxError as exc:
-            if language in (FEEL, JUEL):
+            if language in (FEEL, JUEL) or isinstance(exc, FeelTooComplex):
                 raise ExpressionProblem(f"not a valid FEEL unary test: {exc}")
             return self._fallback(compile_python_tests, text, exc)
         # "?" in a cell is SpiffWorkflow's hallmark (FEEL authors rarely need it): with no
@@ -122,6 +124,8 @@ class ExpressionCompiler:
     def _python(compile_python: Any, text: str) -> Any:
         try:
             return compile_python(text)
+        except RecursionError:
+            raise ExpressionProblem(_TOO_DEEP)
         except ScriptError as exc:
             raise ExpressionProblem(f"not a valid Python expression: {exc}")
 
@@ -131,6 +135,8 @@ class ExpressionCompiler:
     ) -> Any:
         try:
             return compile_python(text)
+        except RecursionError:
+            raise ExpressionProblem(_TOO_DEEP)
         except ScriptError as exc:
             if feel_result is not None:
                 return feel_result

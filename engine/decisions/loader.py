@@ -13,7 +13,7 @@ from engine.decisions.literal import LiteralDecision
 from engine.decisions.model import Decision, DecisionModel
 from engine.decisions.parser import DecisionSource, DocumentSource, InputDataSource, read_document
 from engine.decisions.problems import ProblemLog
-from engine.decisions.table_builder import build_table
+from engine.decisions.table_builder import build_table, shown
 from engine.decisions.typeref import TypeRef, resolve_type
 from engine.errors import ModelValidationError
 
@@ -222,7 +222,7 @@ def _compile(
             compiled = compiler.expression(text.text or "", text.language)
         except ExpressionProblem as exc:
             problems.add(
-                f"'{text.text.strip()}' is {exc}" if str(exc).startswith("not ") else str(exc),
+                f"{shown(text.text)} is {exc}" if str(exc).startswith("not ") else str(exc),
                 line=text.line,
                 element_id=text.element_id,
             )

@@ -30,6 +30,14 @@ def _text(text: Text | None) -> str:
     return (text.text or "").strip() if text is not None else ""
 
 
+def shown(text: str, limit: int = 80) -> str:
+    """A cell's text for a message: quoted, and shortened when long (a cell may be megabytes)."""
+    text = text.strip()
+    if len(text) > limit:
+        text = f"{text[: limit - 20]}…({len(text) - limit + 20:,} more characters)"
+    return f"'{text}'"
+
+
 def _name_lookup(name: str) -> Callable[[Mapping[str, Any], Any], Any]:
     return lambda ctx, q: ctx.get(name)
 
@@ -100,7 +108,7 @@ class _Builder:
             )
         except ExpressionProblem as exc:
             self.problem(
-                f"'{_text(text)}' is {exc}" if str(exc).startswith("not ") else str(exc),
+                f"{shown(_text(text))} is {exc}" if str(exc).startswith("not ") else str(exc),
                 line=text.line,
                 rule=rule,
                 column=column,
@@ -119,7 +127,7 @@ class _Builder:
         for name in unknown:
             visible = ", ".join(sorted(self.visible_names)) or "nothing"
             self.problem(
-                f"unknown name '{name}' in '{_text(text)}'; this decision requires only: {visible}",
+                f"unknown name '{name}' in {shown(_text(text))}; this decision requires only: {visible}",
                 line=text.line,
                 rule=rule,
                 column=column,

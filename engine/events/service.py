@@ -3,7 +3,10 @@
 A message has a name, a correlation key and a payload. It goes to the one instance waiting for
 that message name under that key — the instance's business key, unless the model names a
 correlation expression for the message (``camunda:property name="correlationKey"`` on the
-catching event, or a BPMN correlation property). Its payload is merged into the instance data.
+catching event, or a BPMN correlation property). Its payload is merged into the instance data —
+only the fields the catching event declares in its ``payload`` extension property; any other field
+refuses the whole message (engine/tasks/scope.py), as it does for signals and for the payload of a
+message or signal that starts an instance.
 If no instance waits but the latest version of a model starts on that message, a new instance is
 started with the payload as its data. A message nobody waits for is refused (no buffering): the
 sender learns at once that it went nowhere and can retry.
@@ -27,6 +30,7 @@ from engine.runtime.service import RuntimeService
 from engine.spiff.steps import deliver
 from engine.store.database import Database
 from engine.store.schema import event_subscriptions, model_versions
+from engine.tasks.scope import check_writes, payload_scope
 
 WAITING = "waiting"
 
@@ -44,12 +48,21 @@ class SignalReport:
     failed: dict[int, str] = field(default_factory=dict)  # instance id -> error
 
 
-def _senders(model: Any, element_id: str) -> list[str]:
+def _trigger_properties(model: Any, element_id: str) -> dict[str, str]:
     trigger = model.document.triggers.get(element_id) or next(
         (t for t in model.document.start_triggers if t.element_id == element_id), None
     )
-    raw = trigger.properties.get("senderGroups", "") if trigger is not None else ""
+    return trigger.properties if trigger is not None else {}
+
+
+def _senders(model: Any, element_id: str) -> list[str]:
+    raw = _trigger_properties(model, element_id).get("senderGroups", "")
     return [g.strip() for g in raw.split(",") if g.strip()]
+
+
+def _check_payload(model: Any, element_id: str, kind: str, name: str, payload: dict[str, Any]) -> None:
+    scope = payload_scope(_trigger_properties(model, element_id), element_id)
+    check_writes(scope, payload, {}, f"{kind} {name!r}")
 
 
 class EventService:
@@ -123,6 +136,11 @@ class EventService:
                 .order_by(event_subscriptions.c.id)
             ).all()
             starts = self._start_subscriptions(conn, "signal", name)
+        for start in starts:
+            # A payload no starting model accepts refuses the broadcast before anyone received it.
+            _check_payload(
+                self.repository.compiled(start.version_id), start.element_id, "signal", name, payload
+            )
         for subscription in waiting:
             try:
                 self._check_sender(actor, subscription.version_id, subscription.element_id, name)
@@ -130,7 +148,7 @@ class EventService:
                     self._deliver(subscription, "signal_received", name, None, payload, actor)
                 )
             except ApprovalsError as exc:
-                report.failed[subscription.instance_id] = exc.message
+                report.failed[subscription.instance_id] = str(exc)  # with the fields it names
         for start in starts:
             self._check_sender(actor, start.version_id, start.element_id, name)
             report.delivered.append(self._start(start, "signal", name, None, payload, actor))
@@ -156,7 +174,10 @@ class EventService:
     def _deliver(
         self, subscription: Any, event: str, name: str, key: str | None, payload: dict[str, Any], actor: Actor
     ) -> Delivery:
+        kind = "message" if event == "message_received" else "signal"
+
         def action(loaded: LoadedInstance) -> None:
+            _check_payload(loaded.model, subscription.element_id, kind, name, payload)
             loaded.history.add(
                 event,
                 actor.name,
@@ -177,6 +198,7 @@ class EventService:
         self, start: Any, kind: str, name: str, key: str | None, payload: dict[str, Any], actor: Actor
     ) -> Delivery:
         model = self.repository.compiled(start.version_id)
+        _check_payload(model, start.element_id, kind, name, payload)
         business_key = key if key is not None and not model.info.get("business_key_prefix") else None
         with self.db.transaction() as conn:
             info, loaded, revision = self.runtime.start_in(

@@ -1,4 +1,4 @@
-"""Collecting the events of one command and appending them to the instance's chain."""
+"""Collecting the events of one command and appending them to the instance's keyed chain."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert
 
 from engine import jsonvalues
-from engine.history.chain import event_hash
+from engine.history.chain import event_mac, head_seal, link_content
+from engine.history.keys import KeyRing
 from engine.store.fastpath import fast_writer
 from engine.store.schema import history_events
 
@@ -25,16 +26,26 @@ _COLUMNS = (
     "data",
     "prev_hash",
     "hash",
+    "key_gen",
 )
 _INSERT_EVENTS = insert(history_events).values({c: bindparam(c) for c in _COLUMNS})
 
 
 class HistoryRecorder:
-    """Events of one command; ``flush`` writes them in the command's transaction."""
+    """Events of one command, each MAC-chained under the key ring's newest generation; ``flush``
+    writes them in the command's transaction."""
 
     def __init__(
-        self, instance_id: int, version_id: int, model_version: int, last_seq: int, last_hash: str
+        self,
+        instance_id: int,
+        version_id: int,
+        model_version: int,
+        last_seq: int,
+        last_hash: str,
+        keys: KeyRing,
     ) -> None:
+        self.generation = keys.signing_generation
+        self._key = keys.signing_key
         self.instance_id = instance_id
         self.version_id = version_id
         self.model_version = model_version
@@ -54,18 +65,21 @@ class HistoryRecorder:
     ) -> None:
         seq = self.last_seq + 1
         text = jsonvalues.dumps(data)
-        digest = event_hash(
-            self.last_hash,
-            self.instance_id,
-            seq,
-            type_,
-            actor,
-            at,
-            self.version_id,
-            self.model_version,
-            element_id,
-            task_id,
-            text,
+        digest = event_mac(
+            self._key,
+            link_content(
+                self.last_hash,
+                self.instance_id,
+                seq,
+                type_,
+                actor,
+                at,
+                self.version_id,
+                self.model_version,
+                element_id,
+                task_id,
+                text,
+            ),
         )
         self._pending.append(
             {
@@ -81,9 +95,14 @@ class HistoryRecorder:
                 "data": text,
                 "prev_hash": self.last_hash,
                 "hash": digest,
+                "key_gen": self.generation,
             }
         )
         self.last_seq, self.last_hash = seq, digest
+
+    def head_seal(self) -> str:
+        """The instance row's seal over the chain head as it stands after this command."""
+        return head_seal(self._key, self.generation, self.instance_id, self.last_seq, self.last_hash)
 
     def flush(self, conn: Connection) -> None:
         if self._pending:

@@ -12,9 +12,12 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.exc import OperationalError
 
 from engine.clock import Clock
+from engine.config import Settings
 from engine.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.identity.actor import SYSTEM, Actor
-from engine.identity.credentials import check_password, hash_password, new_token, token_hash
+from engine.identity.actor import ADMIN, SYSTEM, Actor
+from engine.identity.admins import keep_an_admin
+from engine.identity.credentials import PasswordHashing, new_token, token_hash
+from engine.identity.throttle import LoginThrottle, ThrottlePolicy
 from engine.store.database import Database
 from engine.store.schema import api_tokens, groups, user_groups, users
 
@@ -101,9 +104,12 @@ def known_groups(conn: Connection) -> set[str]:
 
 
 class IdentityService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, settings: Settings | None = None) -> None:
         self.db = db
         self.clock = clock
+        settings = settings or Settings.from_env()
+        self.passwords = PasswordHashing(settings.password_memory_kib, settings.password_time_cost)
+        self.throttle = LoginThrottle(ThrottlePolicy.from_settings(settings), clock)
 
     # --- users ----------------------------------------------------------------------------
 
@@ -125,6 +131,8 @@ class IdentityService:
         names = check_group_names(group_names)
         now = self.clock.now()
         token = new_token()
+        # Hashed before the transaction: its ~20 ms must not hold SQLite's write lock.
+        password_hash = self.passwords.hash(password) if password else None
         with self.db.transaction() as conn:
             if conn.scalar(select(users.c.id).where(users.c.name == name)) is not None:
                 raise Conflict(f"user {name!r} already exists")
@@ -134,7 +142,7 @@ class IdentityService:
                     display_name=display_name,
                     active=True,
                     created_at=now,
-                    password_hash=hash_password(password) if password else None,
+                    password_hash=password_hash,
                 )
             ).inserted_primary_key[0]
             ensure_groups(conn, names, now)
@@ -151,7 +159,9 @@ class IdentityService:
         _require_admin(actor)
         names = check_group_names(group_names)
         with self.db.transaction() as conn:
-            user_id = _user_id(conn, name)
+            user_id = _user_id(conn, name, lock=True)
+            if ADMIN not in names:
+                keep_an_admin(conn, user_id, name, "remove the admin group from")
             ensure_groups(conn, names, self.clock.now())
             conn.execute(delete(user_groups).where(user_groups.c.user_id == user_id))
             if names:
@@ -163,16 +173,17 @@ class IdentityService:
             _require_admin(actor)
         if len(password) < 8:
             raise InvalidInput("a password needs at least 8 characters")
+        password_hash = self.passwords.hash(password)
         with self.db.transaction() as conn:
             user_id = _user_id(conn, name)
-            conn.execute(
-                update(users).where(users.c.id == user_id).values(password_hash=hash_password(password))
-            )
+            conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
     def set_active(self, name: str, active: bool, actor: Actor = SYSTEM) -> UserInfo:
         _require_admin(actor)
         with self.db.transaction() as conn:
-            user_id = _user_id(conn, name)
+            user_id = _user_id(conn, name, lock=True)
+            if not active:
+                keep_an_admin(conn, user_id, name, "deactivate")
             conn.execute(update(users).where(users.c.id == user_id).values(active=active))
         return self.get_user(name)
 
@@ -257,19 +268,55 @@ class IdentityService:
             # a lost connection): the token's next request stamps it instead.
             log.warning("could not record the use of API token %s: %s", token_id, exc)
 
-    def login(self, name: str, password: str) -> str:
-        """Exchange a user name and password for a new API token."""
+    def login(self, name: str, password: str, address: str = "local") -> str:
+        """Exchange a user name and password for a new API token.
+
+        ``address`` is where the attempt comes from (the client's IP address), for throttling:
+        ``TooManyAttempts`` while the address or the user name is backed off (engine/identity/
+        throttle.py). An unknown, deactivated or password-less user costs one password hash like a
+        wrong password does, and gets the same answer.
+        """
+        with self.db.read() as conn:
+            self.throttle.check(conn, name, address)
         with self.db.transaction() as conn:
-            row = conn.execute(select(users).where(users.c.name == name)).first()
-            if row is None or not row.active or not check_password(password, row.password_hash):
-                raise AuthenticationFailed("unknown user name or wrong password")
-            token = new_token()
+            attempt = self.throttle.reserve(conn, name, address)
+            row = conn.execute(
+                select(users.c.id, users.c.active, users.c.password_hash).where(users.c.name == name)
+            ).first()
+        stored = row.password_hash if row is not None and row.active else None
+        verdict = self.passwords.verify(password, stored)
+        if not verdict.ok:
+            self.throttle.failed(attempt)
+            raise AuthenticationFailed("unknown user name or wrong password")
+        new_hash = self.passwords.hash(password) if verdict.needs_rehash else None
+        token = new_token()
+        with self.db.transaction() as conn:
+            if not conn.scalar(select(users.c.active).where(users.c.id == row.id)):
+                raise AuthenticationFailed("unknown user name or wrong password")  # deactivated meanwhile
+            self.throttle.succeeded(conn, attempt)
+            if new_hash is not None:
+                # Only over the hash just verified: a password changed meanwhile stays changed.
+                conn.execute(
+                    update(users)
+                    .where((users.c.id == row.id) & (users.c.password_hash == stored))
+                    .values(password_hash=new_hash)
+                )
             conn.execute(
                 insert(api_tokens).values(
                     user_id=row.id, token_hash=token_hash(token), label="login", created_at=self.clock.now()
                 )
             )
-            return token
+        return token
+
+    def unblock_login(
+        self, name: str | None = None, address: str | None = None, actor: Actor = SYSTEM
+    ) -> int:
+        """Lift the login back-off of a user name and/or a client address; how many were lifted."""
+        _require_admin(actor)
+        if name is None and address is None:
+            raise InvalidInput("name a user, an address, or both")
+        with self.db.transaction() as conn:
+            return self.throttle.clear(conn, name, address)
 
     def issue_token(self, name: str, label: str | None = None, actor: Actor = SYSTEM) -> str:
         if actor.name != name:
@@ -300,8 +347,11 @@ def _require_admin(actor: Actor) -> None:
         raise PermissionDenied("only members of the admin group manage users and groups")
 
 
-def _user_id(conn: Connection, name: str) -> int:
-    user_id = conn.scalar(select(users.c.id).where(users.c.name == name))
+def _user_id(conn: Connection, name: str, lock: bool = False) -> int:
+    """The user's id; ``lock``: and their row locked, so that changes to one user run one after the
+    other (a change replaces their group rows whole: interleaved, two would collide)."""
+    query = select(users.c.id).where(users.c.name == name)
+    user_id = conn.scalar(query.with_for_update() if lock else query)
     if user_id is None:
         raise NotFound(f"no user named {name!r}")
     return user_id

@@ -96,6 +96,20 @@ class UserTaskDefinition:
     approval: bool | None  # None: decided by the form (a "decision" field makes it an approval)
     properties: dict[str, str]
     line: int | None
+    # camunda:formData declarations: what a task without a form key may write (engine/tasks/scope.py)
+    form_fields: tuple[FormField, ...] = ()
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One ``camunda:formField``: a field a task declares it writes, and whether it may replace a value
+    already in the process data (``<camunda:property id="overwrite" value="true"/>``)."""
+
+    id: str
+    type: str | None
+    values: tuple[str, ...]  # the ids of an enum field's camunda:value entries
+    overwrite: bool
+    line: int | None
 
 
 @dataclass(frozen=True)
@@ -143,15 +157,30 @@ class BpmnDocument:
     records: dict[str, RecordSpec] = field(default_factory=dict)  # element id -> what it files
     scripts: dict[str, str] = field(default_factory=dict)  # element id -> script text
     properties: dict[str, str] = field(default_factory=dict)
+    # flows by source, built on first use (for as many flows as there were then)
+    _outgoing_index: tuple[int, dict[str, list[SequenceFlow]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def _outgoing(self) -> dict[str, list[SequenceFlow]]:
+        # Asked once per gateway a command passes: an index, not a scan of every flow of the model.
+        index = self._outgoing_index
+        if index is None or index[0] != len(self.flows):
+            by_source: dict[str, list[SequenceFlow]] = {}
+            for flow in self.flows.values():
+                by_source.setdefault(flow.source, []).append(flow)
+            index = (len(self.flows), by_source)
+            self._outgoing_index = index
+        return index[1]
 
     def flow_between(self, source: str, target: str) -> SequenceFlow | None:
-        for flow in self.flows.values():
-            if flow.source == source and flow.target == target:
+        for flow in self._outgoing().get(source, ()):
+            if flow.target == target:
                 return flow
         return None
 
     def outgoing_count(self, element_id: str) -> int:
-        return sum(1 for flow in self.flows.values() if flow.source == element_id)
+        return len(self._outgoing().get(element_id, ()))
 
     def covered_by(self, activity_id: str) -> set[str]:
         """The activity and, for an embedded subprocess, every element nested in it (what a boundary
@@ -329,4 +358,24 @@ def _user_task(node: etree._Element, lane: str | None) -> UserTaskDefinition:
         approval=None if approval is None else approval.strip().lower() in ("true", "yes", "1"),
         properties=props,
         line=node.sourceline,
+        form_fields=_form_fields(node),
     )
+
+
+def _form_fields(node: etree._Element) -> tuple[FormField, ...]:
+    fields = []
+    for item in node.xpath("./bpmn:extensionElements/camunda:formData/camunda:formField", namespaces=NSMAP):
+        props = {
+            (p.get("id") or p.get("name") or ""): p.get("value", "")
+            for p in item.xpath("./camunda:properties/camunda:property", namespaces=NSMAP)
+        }
+        fields.append(
+            FormField(
+                id=(item.get("id") or "").strip(),
+                type=(item.get("type") or "").strip() or None,
+                values=tuple(v.get("id", "") for v in item.xpath("./camunda:value", namespaces=NSMAP)),
+                overwrite=props.get("overwrite", "").strip().lower() in ("true", "yes", "1"),
+                line=item.sourceline,
+            )
+        )
+    return tuple(fields)

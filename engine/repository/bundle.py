@@ -33,6 +33,8 @@ SHARED_DIR = "_shared"
 
 
 def file_kind(name: str) -> str:
+    if not isinstance(name, str):
+        raise InvalidInput(f"a bundle's files are named by text, not by {type(name).__name__}")
     if name == "model.toml":
         return "meta"
     if name.endswith(".bpmn"):
@@ -54,7 +56,7 @@ class Bundle:
 
     def __post_init__(self) -> None:
         for name in self.files:
-            if not _FILE_NAME.match(name) or ".." in name:
+            if not isinstance(name, str) or not _FILE_NAME.match(name) or ".." in name:
                 raise InvalidInput(f"invalid file name {name!r} in bundle {self.source}")
             file_kind(name)
 

@@ -61,8 +61,18 @@ class CompiledModel:
         return used
 
 
-def compile_bundle(bundle: Bundle, max_file_bytes: int) -> CompiledModel:
-    """Validate and compile ``bundle``; raise ModelValidationError listing every problem found."""
+def compile_bundle(
+    bundle: Bundle,
+    max_file_bytes: int,
+    max_elements: int | None = None,
+    max_depth: int | None = None,
+) -> CompiledModel:
+    """Validate and compile ``bundle``; raise ModelValidationError listing every problem found.
+
+    ``max_elements`` and ``max_depth`` bound an upload's BPMN file before any work proportional to
+    it (APPROVALS_MAX_MODEL_ELEMENTS, APPROVALS_MAX_MODEL_DEPTH). Stored versions are compiled
+    without them: they passed at deploy, and lowering a limit later must not stop them running.
+    """
     problems: list[Problem] = []
     warnings: list[Problem] = []
 
@@ -74,6 +84,8 @@ def compile_bundle(bundle: Bundle, max_file_bytes: int) -> CompiledModel:
         )
     bpmn_name = bpmn_names[0]
     root = parse_untrusted_xml(bundle.files[bpmn_name], bpmn_name, max_file_bytes)
+    if max_elements is not None or max_depth is not None:
+        check_size(root, bpmn_name, max_elements or 0, max_depth or 0)
     if etree.QName(root).localname != "definitions":
         raise ModelValidationError(
             f"{bpmn_name} is not a BPMN document",
@@ -158,6 +170,43 @@ def compile_bundle(bundle: Bundle, max_file_bytes: int) -> CompiledModel:
     )
 
 
+def check_size(root: etree._Element, file_name: str, max_elements: int, max_depth: int) -> None:
+    """Refuse a document with more elements, or deeper nesting, than the limits allow (0: no limit).
+
+    Runs first, in one pass that stops at the first excess, so what an upload can cost validate
+    and deploy is bounded by the limits rather than by what the upload asks for.
+    """
+    count = depth = 0
+    ids: list[str | None] = []  # the id of each open element, to name the nearest one
+    for event, node in etree.iterwalk(root, events=("start", "end")):
+        if event == "end":
+            depth -= 1
+            ids.pop()
+            continue
+        count += 1
+        depth += 1
+        ids.append(node.get("id") if isinstance(node.tag, str) else None)
+        if max_elements and count > max_elements:
+            problem = f"the file has more than {max_elements:,} XML elements (APPROVALS_MAX_MODEL_ELEMENTS)"
+        elif max_depth and depth > max_depth:
+            problem = (
+                f"elements are nested more than {max_depth} levels deep here (APPROVALS_MAX_MODEL_DEPTH)"
+            )
+        else:
+            continue
+        raise ModelValidationError(
+            f"{file_name} is too large to deploy: {problem}",
+            [
+                Problem(
+                    problem,
+                    file=file_name,
+                    line=node.sourceline,
+                    element_id=next((i for i in reversed(ids) if i), None),
+                )
+            ],
+        )
+
+
 def _structure_problems(doc: BpmnDocument) -> list[Problem]:
     problems = []
     f = doc.file_name
@@ -239,9 +288,10 @@ def _trigger_problems(doc: BpmnDocument) -> list[Problem]:
                 element_id=element_id,
             )
         )
-    for trigger in [*doc.start_triggers, *doc.triggers.values()]:
+    checked = [(t, True) for t in doc.start_triggers] + [(t, False) for t in doc.triggers.values()]
+    for trigger, starts_process in checked:
         if trigger.kind == "timer":
-            message = timer_problem(trigger)
+            message = timer_problem(trigger, starts_process)
         elif not trigger.name:
             message = (
                 f"the {trigger.kind} event names no {trigger.kind} (set its name or a {trigger.kind}Ref)"
@@ -255,12 +305,22 @@ def _trigger_problems(doc: BpmnDocument) -> list[Problem]:
     return problems
 
 
-def timer_problem(trigger: EventTrigger) -> str | None:
-    """Why the timer's definition cannot be used, or None."""
+def timer_problem(trigger: EventTrigger, starts_process: bool = False) -> str | None:
+    """Why the timer's definition cannot be used, or None.
+
+    A timer start event is scheduled at deploy, before any instance exists: there is no process
+    data an expression could read, so only ISO 8601 text is accepted there.
+    """
     text = trigger.expression or ""
     if trigger.timer_type is None or not text:
         return "the timer needs a timeDate, timeDuration or timeCycle with a value"
     expression = _EXPRESSION.match(text)
+    if starts_process and (expression or not _ISO_TEXT.match(text)):
+        return (
+            f"a timer start event cannot use an expression ({text!r}): it is scheduled at deploy, "
+            f"before any process data exists; write its {trigger.timer_type} as ISO 8601 text "
+            "(e.g. 2026-12-31T18:00:00+08:00, PT2H, R/2026-01-31T18:00:00+08:00/P1M)"
+        )
     if expression or not _ISO_TEXT.match(text):
         try:
             compile_sandboxed(expression.group(1) if expression else text, "eval")

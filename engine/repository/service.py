@@ -96,7 +96,7 @@ class RepositoryService:
         self.db = db
         self.clock = clock
         self.settings = settings
-        self.cache = CompiledModelCache()
+        self.cache = CompiledModelCache(0 if settings.cold_commands else 64)
         self._version_numbers: dict[int, int] = {}
 
     # --- deploying ------------------------------------------------------------------------
@@ -184,8 +184,15 @@ class RepositoryService:
             self.cache.put(version_id, model)
         return results
 
+    def _limits(self) -> dict[str, int]:
+        return {
+            "max_file_bytes": self.settings.max_file_bytes,
+            "max_elements": self.settings.max_model_elements,
+            "max_depth": self.settings.max_model_depth,
+        }
+
     def _validated(self, bundle: Bundle, known: set[str], strict: bool) -> CompiledModel:
-        model = compile_bundle(bundle, self.settings.max_file_bytes)
+        model = compile_bundle(bundle, **self._limits())
         group_problems = check_groups(model, known)
         if strict and (group_problems or model.warnings):
             raise ModelValidationError(

@@ -10,6 +10,7 @@ read. Any exception rolls all of it back and the in-memory workflow is discarded
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, Row, bindparam, delete, insert, select, updat
 from engine import jsonvalues
 from engine.clock import Clock
 from engine.config import Settings
+from engine.datalimits import check_stored_depth, check_stored_size, could_be_too_deep
 from engine.errors import (
     ApprovalsError,
     ConcurrentModification,
@@ -31,6 +33,7 @@ from engine.errors import (
     ScriptError,
     WorkflowError,
 )
+from engine.history.keys import chain_keys
 from engine.history.recorder import HistoryRecorder
 from engine.identity.actor import Actor
 from engine.records.service import file_record
@@ -39,7 +42,7 @@ from engine.repository.service import RepositoryService
 from engine.runtime.cache import WorkflowCache
 from engine.runtime.waits import sync_waits
 from engine.spiff import state as spiff_state
-from engine.spiff.context import CommandContext
+from engine.spiff.context import CommandContext, WorkLimit
 from engine.spiff.steps import Step, advance, instance_data, thrown_events
 from engine.spiff.workflow import ApprovalsWorkflow
 from engine.store.database import Database
@@ -172,7 +175,7 @@ _DELETE_STATES = delete(instance_task_states).where(
     (instance_task_states.c.instance_id == bindparam("instance_id"))
     & instance_task_states.c.task_id.in_(bindparam("task_ids", expanding=True))
 )
-_INSTANCE_COLUMNS = ("status", "updated_at", "ended_at", "revision", "last_seq", "last_hash")
+_INSTANCE_COLUMNS = ("status", "updated_at", "ended_at", "revision", "last_seq", "last_hash", "head_seal")
 
 
 def _update_instance(with_state: bool) -> Any:
@@ -205,7 +208,7 @@ class InstanceCommands:
         self.repository = repository
         self.clock = clock
         self.settings = settings
-        self.cache = WorkflowCache(settings.workflow_cache_size)
+        self.cache = WorkflowCache(0 if settings.cold_commands else settings.workflow_cache_size)
         self.timezone = ZoneInfo(settings.timezone)
         self._upsert_states = upsert_statement(
             self.db.dialect,
@@ -317,7 +320,7 @@ class InstanceCommands:
     ) -> LoadedInstance:
         """A LoadedInstance for an instance row inserted in this transaction (used by start)."""
         version = self.repository.version_number(conn, row.version_id)
-        history = HistoryRecorder(row.id, row.version_id, version, 0, "")
+        history = HistoryRecorder(row.id, row.version_id, version, 0, "", chain_keys(self.settings, conn))
         loaded = LoadedInstance(
             conn, row, model, version, actor, self.clock.now(), history, workflow, None, row.status
         )
@@ -325,7 +328,13 @@ class InstanceCommands:
         return loaded
 
     def context(self, actor: Actor, model: CompiledModel) -> CommandContext:
-        return CommandContext(self.clock, actor.name, model.decisions, timezone=self.timezone)
+        return CommandContext(
+            self.clock,
+            actor.name,
+            model.decisions,
+            timezone=self.timezone,
+            work_limit=WorkLimit(self.settings.command_max_elements, self.settings.command_timeout_ms),
+        )
 
     def persist_created(self, loaded: LoadedInstance) -> int:
         """Write a new instance's first state; call ``remember`` once the transaction committed."""
@@ -346,7 +355,9 @@ class InstanceCommands:
             version,
             actor,
             self.clock.now(),
-            HistoryRecorder(row.id, row.version_id, version, row.last_seq, row.last_hash),
+            HistoryRecorder(
+                row.id, row.version_id, version, row.last_seq, row.last_hash, chain_keys(self.settings, conn)
+            ),
             status=row.status,
             ended_at=row.ended_at,
             sync_inbox=needs_workflow,
@@ -362,10 +373,35 @@ class InstanceCommands:
             loaded.workflow.context = self.context(actor, model)
         return loaded
 
+    def _checked_depth(self, data: dict[str, Any], stored: str) -> str:
+        """The data's JSON, once its nesting is known to be within the limit. Checked before the
+        state is saved: SpiffWorkflow's serializer recurses once per level of nesting."""
+        limit = self.settings.max_data_depth
+        try:
+            encoded = jsonvalues.dumps(data)
+        except RecursionError:  # deeper than any limit: the walk below says where
+            encoded = ""
+        if not encoded or (encoded != stored and could_be_too_deep(encoded, limit)):
+            check_stored_depth(data, limit)
+        return encoded or jsonvalues.dumps(data)
+
+    def _check_size(self, encoded: str, data: dict[str, Any], rows: list[Any]) -> None:
+        """The data cap, on the instance's data and on each task's (a parallel branch has its own)."""
+        limit = self.settings.max_data_bytes
+        check_stored_size(encoded, data, limit)
+        for r in rows:
+            if len(r.payload) * 4 > limit and len(r.payload.encode("utf-8")) > limit:
+                # SpiffWorkflow's task dictionary: the data a task changed is its delta's updates.
+                task = json.loads(r.payload)
+                changed = task.get("data") or (task.get("delta") or {}).get("updates") or {}
+                check_stored_size(jsonvalues.dumps(changed), changed, limit, "a task's data")
+
     def _persist(self, loaded: LoadedInstance) -> int:
         conn, row, wf = loaded.conn, loaded.row, loaded.workflow
         values: dict[str, Any] = {}
         if wf is not None:
+            data = instance_data(wf)
+            encoded = self._checked_depth(data, row.data)
             if loaded.status == RUNNING and wf.is_completed():
                 loaded.status = COMPLETED
                 loaded.ended_at = loaded.now
@@ -403,6 +439,11 @@ class InstanceCommands:
                 )
                 loaded.history.add(f"{kind}_thrown", loaded.actor.name, loaded.now, name=name)
             changes = spiff_state.save_changes(wf, loaded.fingerprint)
+            values["v_data"] = encoded
+            if encoded != row.data:
+                # Only a command that changes the data is held to the limits: an instance stored
+                # under a higher limit can still be cancelled, suspended or resumed.
+                self._check_size(encoded, data, changes.upserts)
             if changes.upserts:
                 fast_writer(conn).executemany(
                     conn,
@@ -422,7 +463,6 @@ class InstanceCommands:
                 conn.execute(_DELETE_STATES, {"instance_id": row.id, "task_ids": changes.deletes})
             loaded.fingerprint = changes.fingerprint
             values["v_state"] = changes.envelope
-            values["v_data"] = jsonvalues.dumps(instance_data(wf))
             if self.settings.verify_state:
                 _verify_state(conn, row.id, wf)
         loaded.history.flush(conn)
@@ -438,6 +478,7 @@ class InstanceCommands:
             v_revision=revision,
             v_last_seq=loaded.history.last_seq,
             v_last_hash=loaded.history.last_hash,
+            v_head_seal=loaded.history.head_seal(),
         )
         if fast_writer(conn).execute(conn, _UPDATE_INSTANCE[wf is not None], values) != 1:
             raise ConcurrentModification(

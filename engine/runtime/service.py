@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.clock import Clock
 from engine.config import Settings
-from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.errors import Conflict, DataValidationError, InvalidInput, PermissionDenied, Problem
+from engine.forms import Form
 from engine.identity.actor import PROCESS_OWNER, Actor
 from engine.repository.service import RepositoryService
 from engine.runtime.business_keys import next_business_key
@@ -135,11 +136,12 @@ class RuntimeService:
         model_key = model.model_key
         if any(not isinstance(k, str) for k in data):
             raise InvalidInput("start data must be a JSON object with string keys")
-        if check_form and model.start_form is not None:
-            model.start_form.validate(data, f"start data of {model_key}")
         reserved = sorted((set(model.properties) | set(SYSTEM_VARIABLES)) & data.keys())
         if reserved:
             raise InvalidInput(f"start data may not set {', '.join(reserved)}: the model or engine sets them")
+        if check_form and model.start_form is not None:
+            _check_start_fields(model.start_form, data, model_key)
+            model.start_form.validate(data, f"start data of {model_key}")
         if business_key is not None and not BUSINESS_KEY.match(business_key):
             raise InvalidInput(
                 f"invalid business key {business_key!r}: letters, digits and _ . : / - "
@@ -282,3 +284,18 @@ def _business_key_taken(conn: Connection, model_key: str, business_key: str) -> 
         )
         is not None
     )
+
+
+def _check_start_fields(form: Form, data: dict[str, Any], model_key: str) -> None:
+    """A requester writes what the start form declares, like every other step: a variable the model
+    sets later (an approval level, a flag a gateway reads) cannot be decided in advance."""
+    undeclared = sorted(k for k in data if k not in form.fields)
+    if undeclared:
+        declared = ", ".join(sorted(form.fields)) or "nothing"
+        raise DataValidationError(
+            f"start data of {model_key}: {len(undeclared)} field(s) its start form does not declare",
+            [
+                Problem(f"not a field of the start form '{form.key}' (it declares: {declared})", field=k)
+                for k in undeclared
+            ],
+        )

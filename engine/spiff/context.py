@@ -24,6 +24,14 @@ def _default_timezone() -> tzinfo:
     return ZoneInfo("Asia/Shanghai")
 
 
+@dataclass(frozen=True)
+class WorkLimit:
+    """How many automatic elements one command may run, and for how long (APPROVALS_COMMAND_*)."""
+
+    max_elements: int = 100_000
+    timeout_ms: int = 10_000
+
+
 @dataclass
 class CommandContext:
     clock: Clock = field(default_factory=SystemClock)
@@ -34,6 +42,7 @@ class CommandContext:
     # timer's due time): each timer fires in its own transaction, in due order, and a failing timer
     # never blocks people's work on the instance.
     fire_until: datetime | None = None
+    work_limit: WorkLimit = field(default_factory=WorkLimit)
     notices: list[Notice] = field(default_factory=list)
 
     def notice(self, type_: str, element_id: str, **data: Any) -> None:

@@ -5,14 +5,21 @@ from __future__ import annotations
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import WorkflowException
 
-from engine.errors import ApprovalsError, Problem, WorkflowError
+from engine.errors import ApprovalsError, ElementScriptError, Problem, ScriptError, WorkflowError
 
 
 def _root_cause(exc: BaseException) -> BaseException:
-    # SpiffWorkflow re-raises inside ``except`` blocks without ``from``: follow __context__ too.
+    """The engine's own error behind ``exc`` when there is one (the first met), else the last cause.
+
+    SpiffWorkflow re-raises inside ``except`` blocks without ``from``: follow __context__ too. The
+    sandbox's errors win over what they were raised while handling (a limit passed inside a
+    script's ``except`` block has the script's exception as its context).
+    """
     seen = set()
     while id(exc) not in seen:
         seen.add(id(exc))
+        if isinstance(exc, ApprovalsError):
+            return exc
         nxt = exc.__cause__ or exc.__context__
         if nxt is None:
             break
@@ -46,4 +53,7 @@ def translate(exc: Exception) -> ApprovalsError:
         detail = f"{type(exc).__name__}: {exc}"
     label = f"'{element_id}'" + (f" ({element_name})" if element_name and element_name != element_id else "")
     message = f"element {label} failed: {detail}" if element_id else f"the process failed: {detail}"
-    return WorkflowError(message, [Problem(detail, element_id=element_id, line=line)])
+    problems = [Problem(detail, element_id=element_id, line=line)]
+    if isinstance(_root_cause(exc), ScriptError):
+        return ElementScriptError(message, problems)
+    return WorkflowError(message, problems)

@@ -9,6 +9,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH, BpmnParser
 from SpiffWorkflow.bpmn.parser.node_parser import DEFAULT_NSMAP
+from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
@@ -31,6 +32,8 @@ from engine.spiff.event_parsers import (
     EngineSendTaskParser,
     EngineStartEventParser,
 )
+from engine.spiff.iterative_parser import IterativeAdHocParser, IterativeProcessParser
+from engine.spiff.joins import ParallelGateway
 from engine.spiff.loops import connect_loop_merges
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -38,6 +41,8 @@ NSMAP = {**DEFAULT_NSMAP, "camunda": CAMUNDA_NS}
 
 
 class ApprovalsBpmnParser(BpmnParser):
+    PROCESS_PARSER_CLASS = IterativeProcessParser
+    AD_HOC_PARSER_CLASS = IterativeAdHocParser
     OVERRIDE_PARSER_CLASSES = {
         full_tag("businessRuleTask"): (BusinessRuleTaskParser, BusinessRuleTask),
         full_tag("startEvent"): (EngineStartEventParser, StartEvent),
@@ -46,6 +51,7 @@ class ApprovalsBpmnParser(BpmnParser):
         full_tag("boundaryEvent"): (EngineBoundaryEventParser, BoundaryEvent),
         full_tag("receiveTask"): (EngineReceiveTaskParser, ReceiveTask),
         full_tag("sendTask"): (EngineSendTaskParser, SendTask),
+        full_tag("parallelGateway"): (GatewayParser, ParallelGateway),
     }
 
     def __init__(self) -> None:

@@ -6,6 +6,7 @@ decision set, which events were caught, where the process ended.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,8 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
-from engine.errors import Conflict
+from engine.errors import CommandLimitExceeded, Conflict, Problem
+from engine.spiff.context import WorkLimit
 from engine.spiff.errors import translate
 from engine.spiff.events import CycleTimer, DateTimer, DurationTimer, timer_due
 from engine.spiff.workflow import ApprovalsWorkflow
@@ -70,8 +72,16 @@ def _observe(task: Any) -> Step | None:
 def advance(workflow: ApprovalsWorkflow) -> list[Step]:
     """Run every ready automatic element until only people, timers or messages can move the process on."""
     steps: list[Step] = []
+    context = getattr(workflow, "context", None)
+    limit = context.work_limit if context is not None else WorkLimit()
+    deadline = time.monotonic() + limit.timeout_ms / 1000
+    ran = 0
 
     def did_complete(task: Any) -> None:
+        nonlocal ran
+        ran += 1
+        if ran > limit.max_elements or time.monotonic() > deadline:
+            raise _too_much_work(task, ran, limit)
         step = _observe(task)
         if step is not None:
             steps.append(step)
@@ -81,6 +91,20 @@ def advance(workflow: ApprovalsWorkflow) -> list[Step]:
     except Exception as exc:
         raise translate(exc) from exc
     return steps
+
+
+def _too_much_work(task: Any, ran: int, limit: WorkLimit) -> CommandLimitExceeded:
+    element_id = _element_id(task.task_spec) or task.task_spec.name
+    what = (
+        f"more than {limit.max_elements} elements (APPROVALS_COMMAND_MAX_ELEMENTS)"
+        if ran > limit.max_elements
+        else f"for more than {limit.timeout_ms} ms (APPROVALS_COMMAND_TIMEOUT_MS)"
+    )
+    message = (
+        f"the process ran {what} in one command without waiting for a person, a timer or a message; "
+        f"it stopped at element '{element_id}'. Is there a loop of automatic elements that never waits?"
+    )
+    return CommandLimitExceeded(message, [Problem(message, element_id=element_id)])
 
 
 def complete_user_task(workflow: ApprovalsWorkflow, task: Any, data: dict[str, Any]) -> list[Step]:

@@ -15,7 +15,7 @@ from engine.store.database import Database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration (tests/store/test_migrations.py checks it against the migrations directory).
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0006"
 
 
 def _config() -> Any:
@@ -47,7 +47,8 @@ def downgrade(db: Database, revision: str) -> None:
 
 
 def current_revision(db: Database) -> str | None:
-    with db.engine.connect() as conn:
+    # A read: on SQLite a plain connection would BEGIN IMMEDIATE and wait behind every writer.
+    with db.read() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

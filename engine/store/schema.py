@@ -94,6 +94,20 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime),
 )
 
+# Failed-login counters shared by every server process (engine/identity/throttle.py): one row per
+# user name and per client address ('user', 'address'), and one per user and address a login
+# succeeded from ('known').
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("scope", String(10), primary_key=True),
+    Column("subject", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_login_throttle_updated_at", "updated_at"),
+)
+
 # --- repository -----------------------------------------------------------------------------
 
 model_versions = Table(
@@ -146,6 +160,9 @@ process_instances = Table(
     Column("data", Text, nullable=False),
     Column("last_seq", Integer, nullable=False, default=0),
     Column("last_hash", String(64), nullable=False, default=""),
+    # "<key generation>:<HMAC>" over (id, last_seq, last_hash): the row's chain head cannot be
+    # moved to a shorter chain without the key. NULL until a keyed command wrote the instance.
+    Column("head_seal", String(80)),
     Column("error", Text),
     UniqueConstraint("model_key", "business_key"),
     Index("ix_process_instances_status", "status"),
@@ -237,6 +254,9 @@ history_events = Table(
     Column("data", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The MAC key generation that signed ``hash`` (HMAC-SHA-256); NULL for plain SHA-256 events
+    # written before the chain was keyed (engine/history/keys.py).
+    Column("key_gen", Integer),
     UniqueConstraint("instance_id", "seq"),
     # "the instances I take part in": every instance where the user did something.
     Index("ix_history_events_actor_instance_id", "actor", "instance_id"),

@@ -80,6 +80,14 @@ def _due(
         )
 
 
+def model_assignee(task: UserTaskDefinition, data: dict[str, Any]) -> str | None:
+    """The user the model itself names as the task's assignee (``camunda:assignee``), if any."""
+    if not task.assignee:
+        return None
+    value = _value(task.assignee, data, task, "assignee")
+    return str(value) if value else None
+
+
 def assign(task: UserTaskDefinition, data: dict[str, Any], created: datetime) -> Assignment:
     assignee = _value(task.assignee, data, task, "assignee") if task.assignee else None
     priority_raw = _value(task.priority, data, task, "priority") if task.priority else DEFAULT_PRIORITY

@@ -8,6 +8,10 @@ Rules every model gets from the engine, whatever its diagram says:
   candidate, in the same transaction);
 - the requester (the instance's initiator) never claims, is assigned or completes an approval
   task of their own request;
+- authority is checked again at completion: the assignee must still be a candidate (or be the
+  assignee the model itself names), and segregation of duties holds whoever assigned the task;
+- a completion writes only the fields the task declares, and replaces a value already in the
+  process data only where the declaration allows it (tasks/scope.py);
 - two people claiming at once: the instance lock serialises them, exactly one wins.
 """
 
@@ -21,16 +25,19 @@ from uuid import UUID
 from sqlalchemy import bindparam, or_, select, update
 
 from engine.clock import Clock
-from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.errors import Conflict, DataValidationError, InvalidInput, PermissionDenied, WorkflowError
 from engine.identity.actor import PROCESS_OWNER, Actor
 from engine.identity.service import IdentityService
+from engine.repository.bpmn_document import UserTaskDefinition
 from engine.repository.service import RepositoryService
 from engine.runtime.commands import InstanceCommands, LoadedInstance
 from engine.spiff.steps import complete_user_task, is_ready
 from engine.store.database import Database
 from engine.store.fastpath import fast_writer
 from engine.store.schema import process_instances, user_tasks
+from engine.tasks.assignment import model_assignee
 from engine.tasks.conditions import claimable_by, workable_by
+from engine.tasks.scope import check_writes, form_field_problems, task_scope
 from engine.tasks.views import COMPLETED, OPEN, CompletionResult, TaskDetail, TaskInfo, read_task, task_infos
 
 SORTS = {"due", "priority", "created"}
@@ -51,6 +58,15 @@ _COMPLETE = (
         completed_by=bindparam("v_assignee"),
     )
 )
+
+
+def _named_by_model(definition: UserTaskDefinition | None, data: dict[str, Any], holder: Actor) -> bool:
+    if definition is None or not definition.assignee:
+        return False
+    try:
+        return model_assignee(definition, data) == holder.name
+    except WorkflowError:
+        return False  # an assignee expression that no longer evaluates names nobody
 
 
 @dataclass(frozen=True)
@@ -215,6 +231,9 @@ class TaskService:
 
         def action(loaded: LoadedInstance) -> TaskInfo:
             task = self._open_task(loaded)
+            spiff_task = loaded.workflow.find_task(UUID(loaded.task[0].spiff_task_id))
+            current = spiff_task.data if spiff_task is not None else {}
+            definition = loaded.model.document.user_tasks.get(task.element_id)
             claimed_at = task.claimed_at
             if task.assignee is None:
                 self._check_may_hold(loaded, task, actor)
@@ -233,13 +252,18 @@ class TaskService:
                     f"task {task_id} is assigned to {task.assignee}; only they may complete it"
                 )
             else:
-                self._check_segregation(loaded, task, actor)
-            form = loaded.model.forms.get(task.form_key) if task.form_key else None
-            if form is not None:
-                form.validate(data, f"task {task_id} ({task.name or task.element_id})")
-            spiff_task = loaded.workflow.find_task(UUID(loaded.task[0].spiff_task_id))
+                self._check_still_holds(loaded, task, actor, definition, current)
             if spiff_task is None or not is_ready(spiff_task):
                 raise Conflict(f"task {task_id} can no longer be completed (its process moved on)")
+            what = f"task {task_id} ({task.name or task.element_id})"
+            form = loaded.model.forms.get(task.form_key) if task.form_key else None
+            check_writes(task_scope(form, definition, task.form_key), data, current, what)
+            if form is not None:
+                form.validate(data, what)
+            elif definition is not None and definition.form_fields:
+                problems = form_field_problems(definition.form_fields, data)
+                if problems:
+                    raise DataValidationError(f"{what}: {len(problems)} invalid field(s)", problems)
             fast_writer(loaded.conn).execute(
                 loaded.conn,
                 _COMPLETE,
@@ -290,7 +314,27 @@ class TaskService:
                 f"(task {task.id}, {task.name or task.element_id})"
             )
 
+    def _check_still_holds(
+        self,
+        loaded: LoadedInstance,
+        task: TaskInfo,
+        holder: Actor,
+        definition: UserTaskDefinition | None,
+        data: dict[str, Any],
+    ) -> None:
+        """Authority at completion: the assignee got the task when they were a candidate, or because
+        the model names them; an admin may have changed their groups since. The model's own assignee
+        keeps the model's word; anyone else must still be a candidate. Segregation of duties holds for
+        both: a model naming the requester on an approval task does not make them an approver."""
+        if not task.has_candidate(holder) and not _named_by_model(definition, data, holder):
+            self._check_candidate(loaded, task, holder)
+        self._check_segregation(loaded, task, holder)
+
     def _check_may_hold(self, loaded: LoadedInstance, task: TaskInfo, holder: Actor) -> None:
+        self._check_candidate(loaded, task, holder)
+        self._check_segregation(loaded, task, holder)
+
+    def _check_candidate(self, loaded: LoadedInstance, task: TaskInfo, holder: Actor) -> None:
         if not task.has_candidate(holder):
             who = "you are" if holder is loaded.actor else f"{holder.name} is"
             candidates = [f"group {g}" for g in task.candidate_groups] + [
@@ -300,7 +344,6 @@ class TaskService:
                 f"{who} not a candidate for task {task.id} ({task.name or task.element_id}); "
                 f"candidates: {', '.join(candidates)}"
             )
-        self._check_segregation(loaded, task, holder)
 
     def _set_assignee(self, loaded: LoadedInstance, task: TaskInfo, user: str | None, event: str) -> TaskInfo:
         claimed_at = loaded.now if user else None

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from engine.history.checkpoints import periodic_checkpoints
 from engine.timers.service import FireReport, TimerService
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,17 @@ class TimerPoller:
             next_run_time=datetime.now(UTC),
             id="timer-poll",
         )
+        # The poller's process also seals the history when APPROVALS_CHECKPOINT_DIR is set.
+        checkpoint = periodic_checkpoints(self.timers.db, self.timers.settings, self.timers.clock)
+        if checkpoint is not None:
+            scheduler.add_job(
+                checkpoint,
+                "interval",
+                seconds=self.timers.settings.checkpoint_seconds,
+                max_instances=1,
+                coalesce=True,
+                id="history-checkpoint",
+            )
         self._scheduler = scheduler
         scheduler.start()
 

@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 
 from sqlalchemy import Connection, insert, update
 
+from engine.errors import ModelValidationError, Problem
 from engine.repository.bpmn_document import EventTrigger
 from engine.repository.compiler import CompiledModel
 from engine.store.schema import event_subscriptions, timers
@@ -61,7 +62,22 @@ def register_start_triggers(
     )
     for trigger in model.document.start_triggers:
         if trigger.kind == "timer":
-            first = first_start(trigger, now, tz)
+            try:
+                first = first_start(trigger, now, tz)
+            except ValueError as exc:
+                # The compiler refuses what cannot be scheduled; should anything slip through, the
+                # deploy still fails as a model problem, not as a server error.
+                raise ModelValidationError(
+                    f"{model.document.file_name}: the timer start event cannot be scheduled",
+                    [
+                        Problem(
+                            f"invalid {trigger.timer_type}: {exc}",
+                            file=model.document.file_name,
+                            line=trigger.line,
+                            element_id=trigger.element_id,
+                        )
+                    ],
+                ) from exc
             if first is None:
                 continue
             conn.execute(

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 
 import httpx
+import pytest
 from sqlalchemy import text
 
-from tests.api.conftest import TEST_JSON_LIMIT, Api, Countersign, assert_problem
+from tests.api.conftest import TEST_JSON_LIMIT, Api, Countersign, assert_problem, bundle_files
+from tests.factories import MODELS
 
 
 def test_malformed_json_is_400_and_says_where(api: Api, countersign: Countersign) -> None:
@@ -153,3 +157,115 @@ def test_responses_carry_safety_headers(api: Api) -> None:
     assert response.headers["cache-control"] == "no-store"
     script = httpx.get(api.url + "/api/v1/docs/swagger-ui-bundle.js")
     assert script.status_code == 200 and "no-store" not in script.headers.get("cache-control", "")
+
+
+def _multipart(*parts: tuple[str | None, str | None, bytes]) -> tuple[bytes, dict[str, str]]:
+    """A multipart body written by hand: httpx (like any well-behaved client) always names its parts."""
+    body = b""
+    for name, filename, content in parts:
+        disposition = "form-data" + (f'; name="{name}"' if name is not None else "")
+        disposition += f'; filename="{filename}"' if filename is not None else ""
+        body += (
+            b"--b0undary\r\nContent-Disposition: " + disposition.encode() + b"\r\n\r\n" + content + b"\r\n"
+        )
+    return body + b"--b0undary--\r\n", {"Content-Type": "multipart/form-data; boundary=b0undary"}
+
+
+def test_a_multipart_part_without_a_name_is_400_not_500(api: Api) -> None:
+    client = api.client("olga")
+    bpmn = (MODELS / "countersign" / "countersign.bpmn").read_bytes()
+    for nameless in ((None, "countersign.bpmn", bpmn), (None, None, b"a note"), ("", "x.bpmn", bpmn)):
+        body, headers = _multipart(("countersign.bpmn", "countersign.bpmn", bpmn), nameless)
+        for path in ("/models/validate", "/models"):
+            problem = assert_problem(client.post(path, content=body, headers=headers), 400, "invalid-input")
+            assert "needs a name" in problem["detail"]
+            assert "no name in its Content-Disposition" in problem["problems"][0]["message"]
+    assert api.client("sam").get("/models").json()["items"] == []  # nothing was deployed
+    # The neighbour with every part named is read as usual (its forms are missing: a 422 that says so).
+    body, headers = _multipart(("countersign.bpmn", "countersign.bpmn", bpmn), ("note", None, b"first"))
+    problem = assert_problem(client.post("/models/validate", content=body, headers=headers), 422)
+    assert "forms/" in json.dumps(problem["problems"])
+
+
+def _nested(levels: int) -> list:
+    value: list = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+def test_deeply_nested_json_is_refused_naming_where(api: Api, countersign: Countersign) -> None:
+    client = api.client("sam")
+    start = {"model": "countersign", "data": {"customer": "ACME", "amount": 1, "lines": _nested(400)}}
+    body = assert_problem(client.post("/instances", json=start), 400, "invalid-input")
+    assert "more than 32 levels" in body["detail"] and "APPROVALS_MAX_DATA_DEPTH" in body["detail"]
+    assert body["problems"][0]["field"].startswith("data/lines/0/0")
+    # Every JSON body goes through the same check: a message, a decision's input.
+    message = {"name": "customer_confirmed", "correlation_key": "C-1", "data": {"note": _nested(100)}}
+    assert_problem(api.client("root").post("/messages", json=message), 400, "invalid-input")
+    evaluate = {"input": {"amount": _nested(100)}}
+    assert_problem(api.client("root").post("/decisions/anything/evaluate", json=evaluate), 400)
+    with api.engine.db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM process_instances")).scalar_one() == 1
+    # The neighbour at the limit: data nested 32 levels deep is accepted.
+    start["data"]["lines"] = _nested(31)
+    response = client.post("/instances", json=start)
+    assert response.status_code == 201, response.text
+
+
+def _routing_bundle(dmn_edit: Callable[[str], str]) -> dict[str, tuple[str, bytes]]:
+    files = bundle_files(MODELS / "routing")
+    name, content = files["routing.dmn"]
+    files["routing.dmn"] = (name, dmn_edit(content.decode()).encode())
+    return files
+
+
+@pytest.mark.parametrize(
+    "edit, column, says",
+    [
+        (lambda d: d.replace("&lt; 500000", "(" * 120 + "&lt; 500000" + ")" * 120), "Amount", "nested more"),
+        (lambda d: d.replace('"sales_manager"', "10 ** 100000000"), "approver_group", "1,000 digits"),
+        (lambda d: d.replace('"sales_manager"', "-" * 400 + "1"), "approver_group", "nested more"),
+    ],
+    ids=["parentheses", "huge-constant", "minus-signs"],
+)
+def test_hostile_feel_is_a_quick_422_naming_file_decision_rule_and_column(
+    api: Api, edit: Callable[[str], str], column: str, says: str
+) -> None:
+    client = api.client("olga")
+    start = time.perf_counter()
+    body = assert_problem(client.post("/models/validate", files=_routing_bundle(edit)), 422, "invalid-model")
+    assert time.perf_counter() - start < 5
+    (problem,) = body["problems"]
+    assert problem["file"] == "routing.dmn" and problem["decision_id"] == "approval_level"
+    assert problem["rule"] == 1 and problem["column"] == column and says in problem["message"]
+
+
+def test_a_20000_term_feel_cell_validates(api: Api) -> None:
+    chain = " and ".join(["amount &gt; 0"] * 20_000)
+    response = api.client("olga").post(
+        "/models/validate", files=_routing_bundle(lambda d: d.replace("&gt; 0<", chain + "<"))
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_feel_arithmetic_past_its_limit_at_run_time_is_a_422_naming_the_decision(api: Api) -> None:
+    files = _routing_bundle(lambda d: d.replace('"sales_manager"', "string(amount ** amount)"))
+    assert api.client("olga").post("/models", files=files).status_code == 201
+    client = api.client("fay")
+    ok = client.post(
+        "/decisions/routing/evaluate", json={"decision": "approval_level", "input": {"amount": 9}}
+    )
+    assert ok.status_code == 200 and ok.json()["results"] == {"Approval level": str(9**9)}
+    start = time.perf_counter()
+    body = assert_problem(
+        client.post(
+            "/decisions/routing/evaluate",
+            json={"decision": "approval_level", "input": {"amount": 499_999}},
+        ),
+        422,
+        "decision-failed",
+    )
+    assert time.perf_counter() - start < 2
+    assert "1,000 digits" in body["detail"] + json.dumps(body["problems"])
+    assert body["problems"][0]["decision_id"] == "approval_level" and body["problems"][0]["rule"] == 1

@@ -143,7 +143,9 @@ def test_auditors_read_history_and_verify_it_but_change_nothing(api: Api, counte
         "events": len(events),
         "first_broken_seq": None,
         "reason": None,
-        "description": f"instance 1: history intact ({len(events)} events, hash chain verified)",
+        "segments": [{"generation": 1, "first_seq": 1, "last_seq": len(events)}],
+        "unkeyed_events": 0,
+        "description": f"instance 1: history intact ({len(events)} events: events 1-{len(events)} signed by key generation 1)",
     }
     for write in ("/instances/1/cancel", "/instances/1/suspend", f"/tasks/{countersign.legal.id}/claim"):
         assert_problem(auditor.post(write), 403, "forbidden")

@@ -17,6 +17,7 @@ import pytest
 from api.settings import ServerSettings
 from cli.serve_command import gunicorn_options
 from engine.errors import ConfigurationError
+from tests.conftest import process_env
 from tests.factories import MODELS
 
 APPROVALS = str(Path(sys.executable).with_name("approvals"))
@@ -45,8 +46,7 @@ def listening_addresses(port: int) -> set[str]:
 
 @pytest.fixture
 def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APPROVALS_")}
-    return {**env, "APPROVALS_DATABASE_URL": database_url}
+    return process_env(database_url)
 
 
 def add_user(env: dict[str, str], name: str, groups: str) -> str:

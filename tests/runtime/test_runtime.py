@@ -284,3 +284,18 @@ def test_employees_see_only_instances_they_take_part_in(engine, people):
     assert engine.runtime.list(people["fay"]) == []
     engine.tasks.complete(open_task(engine, instance.id, "submit").id, people["sam"])
     assert [i.id for i in engine.runtime.list(people["mia"])] == [instance.id]  # a candidate now
+
+
+def test_start_data_holds_only_what_the_start_form_declares(engine):
+    """A requester cannot decide in advance a variable the model sets later (an approval level, a flag
+    a gateway reads): start data is the start form's fields, like every other step's."""
+    people = add_users(engine, sam="sales")
+    deploy_path(engine, MODELS / "countersign")
+    with pytest.raises(DataValidationError) as refused:
+        engine.runtime.start(
+            "countersign", people["sam"], {"customer": "ACME", "amount": 100, "finance_approved": True}
+        )
+    assert [p.field for p in refused.value.problems] == ["finance_approved"]
+    assert "declares: amount, customer, lines" in refused.value.problems[0].message
+    assert engine.runtime.list(SYSTEM) == []
+    assert engine.runtime.start("countersign", people["sam"], {"customer": "ACME", "amount": 100}).id == 1

@@ -43,11 +43,22 @@ def test_scripts_cannot_escape_the_sandbox(source, message):
 
 
 def test_format_strings_cannot_reach_attributes():
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(ScriptError, match="only positions and names may be formatted"):
         execute("x = '{0.__class__}'.format(1)", {})
+    data: dict = {}
+    execute("x = '{} of {n:>3}'.format('a', n=5)", data)
+    assert data == {"x": "a of   5"}
 
 
 def test_functions_defined_by_a_script_do_not_become_data():
     data = {}
     execute("def double(v):\n    return v * 2\nresult = double(21)", data)
     assert data == {"result": 42}
+
+
+def test_process_data_cannot_replace_the_guards():
+    # Form input is process data: a field named like a guard must not switch the guard off.
+    data = {"_getattr_": "off", "__builtins__": {}, "_tick_": None, "xs": [1]}
+    with pytest.raises(ScriptError, match="no attribute 'sys'"):
+        evaluate("datetime.sys", data)
+    assert evaluate("len(xs)", data) == 1

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from engine.identity.actor import SYSTEM
 from engine.store.schema import history_events, timers
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, process_env
 from tests.factories import MODELS, add_users, deploy_path
 
 APPROVALS = str(Path(sys.executable).with_name("approvals"))
@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 
 
 def worker(database_url: str, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "APPROVALS_DATABASE_URL": database_url}
+    # The test's own APPROVALS_* settings (script budgets) reach the worker too.
+    env = {**os.environ, **process_env(database_url)}
     return subprocess.Popen(
         [APPROVALS, "worker", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -86,8 +87,13 @@ def _instance_locked(engine, instance_id: int) -> bool:
         raw.close()
 
 
-def test_a_worker_killed_while_firing_leaves_the_timer_to_fire_once_later(engine, database_url):
-    (instance_id,) = start_sleepers(engine, 1, spin=40_000_000)  # several seconds of work after the timer
+def test_a_worker_killed_while_firing_leaves_the_timer_to_fire_once_later(engine, database_url, monkeypatch):
+    # Several seconds of script work after the timer: far past the default script budget (1 s), so
+    # the workers get a larger one (every loop step is counted, ~1 µs each).
+    monkeypatch.setenv("APPROVALS_SCRIPT_TIMEOUT_MS", "120000")
+    monkeypatch.setenv("APPROVALS_SCRIPT_MAX_STEPS", "1000000000")
+    monkeypatch.setenv("APPROVALS_SCRIPT_MAX_ITEMS", "100000000")
+    (instance_id,) = start_sleepers(engine, 1, spin=4_000_000)
     first = worker(database_url, "--once")
     deadline = time.monotonic() + 60
     while not _instance_locked(engine, instance_id):

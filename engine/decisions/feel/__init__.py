@@ -5,13 +5,15 @@
 """
 
 from engine.decisions.feel.compiler import CompiledExpression, compile_expression
-from engine.decisions.feel.errors import FeelSyntaxError, FeelTypeError
+from engine.decisions.feel.errors import FeelLimitError, FeelSyntaxError, FeelTooComplex, FeelTypeError
 from engine.decisions.feel.unary import CompiledTests, compile_unary_tests
 
 __all__ = [
     "CompiledExpression",
     "CompiledTests",
+    "FeelLimitError",
     "FeelSyntaxError",
+    "FeelTooComplex",
     "FeelTypeError",
     "compile_expression",
     "compile_unary_tests",

@@ -52,9 +52,11 @@ class Negate(Node):
 
 @dataclass(slots=True)
 class Arithmetic(Node):
-    op: str  # + - * / **
-    left: Node
-    right: Node
+    """``first op x op y …`` evaluated left to right: a whole chain of ``+``/``-`` (or ``*``/``/``,
+    or ``**``) is one node, so a long chain is a long list rather than a deep tree."""
+
+    first: Node
+    rest: list[tuple[str, Node]]  # (operator, operand); operators: + - * / **
 
 
 @dataclass(slots=True)
@@ -66,14 +68,12 @@ class Comparison(Node):
 
 @dataclass(slots=True)
 class And(Node):
-    left: Node
-    right: Node
+    operands: list[Node]  # two or more: ``a and b and c`` is one node
 
 
 @dataclass(slots=True)
 class Or(Node):
-    left: Node
-    right: Node
+    operands: list[Node]
 
 
 @dataclass(slots=True)

@@ -3,7 +3,9 @@
 Every compiled expression is a function ``(context, input_value) -> value``; the second
 argument is what ``?`` means inside a unary test and is ignored elsewhere. Constant
 sub-expressions (``date("2026-01-31")``, ``-5``, ``100 * 1000``) are folded here, so a
-bad literal is reported when the model is deployed, not when a request arrives.
+bad literal is reported when the model is deployed, not when a request arrives. Folding runs
+under the same size limits as evaluation (``values.py``), checked before computing, so a
+constant like ``10 ** 100000000`` is refused at once rather than computed.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any
 
 from engine.decisions.feel import ast
 from engine.decisions.feel.builtins import BUILTINS
-from engine.decisions.feel.errors import FeelSyntaxError, FeelTypeError
+from engine.decisions.feel.errors import FeelLimitError, FeelSyntaxError, FeelTooComplex, FeelTypeError
 from engine.decisions.feel.parser import parse_expression
 from engine.decisions.feel.values import (
     arithmetic,
+    check_string_length,
     compare,
     feel_and,
     feel_equal,
@@ -139,8 +142,13 @@ class _Compiler:
         if all(c[1] for c in compiled):
             try:
                 value = function(*(c[2] for c in compiled))
+            except FeelLimitError as exc:
+                raise FeelTooComplex(str(exc), node.offset)
             except FeelTypeError as exc:
                 raise FeelSyntaxError(str(exc), node.offset)
+            except (ArithmeticError, ValueError, TypeError) as exc:
+                # e.g. date(10000, 1, 1), decimal(1, 1000000000): a constant that cannot be computed
+                raise FeelTooComplex(f"{node.function}(): {exc}", node.offset)
             return _constant(value), True, value
         args = [c[0] for c in compiled]
         if len(args) == 1:
@@ -157,17 +165,34 @@ class _Compiler:
     def _fold(self, compute: Callable[[], Any]) -> tuple[Evaluator, bool, Any]:
         try:
             value = compute()
+        except FeelLimitError as exc:
+            raise FeelTooComplex(str(exc))
         except FeelTypeError as exc:
             raise FeelSyntaxError(str(exc))
         return _constant(value), True, value
 
     def _arithmetic(self, node: ast.Arithmetic) -> tuple[Evaluator, bool, Any]:
-        left, lc, lv = self.compile(node.left)
-        right, rc, rv = self.compile(node.right)
-        op = node.op
-        if lc and rc:
-            return self._fold(lambda: arithmetic(op, lv, rv))
-        return (lambda ctx, q: arithmetic(op, left(ctx, q), right(ctx, q))), False, None
+        left, constant, value = self.compile(node.first)
+        steps: list[tuple[str, Evaluator]] = []
+        for op, operand in node.rest:
+            right, right_constant, right_value = self.compile(operand)
+            if constant and right_constant:  # a constant prefix of the chain folds
+                try:
+                    value = arithmetic(op, value, right_value)
+                except FeelLimitError as exc:
+                    raise FeelTooComplex(str(exc))
+                except FeelTypeError as exc:
+                    raise FeelSyntaxError(str(exc))
+                left = _constant(value)
+            else:
+                constant = False
+                steps.append((op, right))
+        if constant:
+            return left, True, value
+        if len(steps) == 1:
+            (op, right), first = steps[0], left
+            return (lambda ctx, q: arithmetic(op, first(ctx, q), right(ctx, q))), False, None
+        return _chain(left, steps), False, None
 
     def _comparison(self, node: ast.Comparison) -> tuple[Evaluator, bool, Any]:
         left = self.fn(node.left)
@@ -186,26 +211,55 @@ class _Compiler:
         return ordered, False, None
 
     def _and(self, node: ast.And) -> tuple[Evaluator, bool, Any]:
-        left, right = self.fn(node.left), self.fn(node.right)
+        operands = [self.fn(operand) for operand in node.operands]
+        if len(operands) == 2:
+            left, right = operands
 
-        def conjunction(ctx: Mapping[str, Any], q: Any) -> bool | None:
-            first = left(ctx, q)
-            if first is False:
-                return False
-            return feel_and(first, right(ctx, q))
+            def conjunction(ctx: Mapping[str, Any], q: Any) -> bool | None:
+                first = left(ctx, q)
+                if first is False:
+                    return False
+                return feel_and(first, right(ctx, q))
 
-        return conjunction, False, None
+            return conjunction, False, None
+
+        def conjunctions(ctx: Mapping[str, Any], q: Any) -> bool | None:
+            # Three-valued, left to right: false wins at once; otherwise null unless all are true.
+            result: bool | None = True
+            for operand in operands:
+                value = truth(operand(ctx, q))
+                if value is False:
+                    return False
+                if value is None:
+                    result = None
+            return result
+
+        return conjunctions, False, None
 
     def _or(self, node: ast.Or) -> tuple[Evaluator, bool, Any]:
-        left, right = self.fn(node.left), self.fn(node.right)
+        operands = [self.fn(operand) for operand in node.operands]
+        if len(operands) == 2:
+            left, right = operands
 
-        def disjunction(ctx: Mapping[str, Any], q: Any) -> bool | None:
-            first = left(ctx, q)
-            if first is True:
-                return True
-            return feel_or(first, right(ctx, q))
+            def disjunction(ctx: Mapping[str, Any], q: Any) -> bool | None:
+                first = left(ctx, q)
+                if first is True:
+                    return True
+                return feel_or(first, right(ctx, q))
 
-        return disjunction, False, None
+            return disjunction, False, None
+
+        def disjunctions(ctx: Mapping[str, Any], q: Any) -> bool | None:
+            result: bool | None = False
+            for operand in operands:
+                value = truth(operand(ctx, q))
+                if value is True:
+                    return True
+                if value is None:
+                    result = None
+            return result
+
+        return disjunctions, False, None
 
     def _if(self, node: ast.If) -> tuple[Evaluator, bool, Any]:
         condition, then, otherwise = self.fn(node.condition), self.fn(node.then), self.fn(node.otherwise)
@@ -242,6 +296,30 @@ class _Compiler:
     def _contextexpr(self, node: ast.ContextExpr) -> tuple[Evaluator, bool, Any]:
         entries = [(key, self.fn(value)) for key, value in node.entries]
         return (lambda ctx, q: {key: fn(ctx, q) for key, fn in entries}), False, None
+
+
+def _chain(first: Evaluator, steps: list[tuple[str, Evaluator]]) -> Evaluator:
+    """A chain of operations as one loop (no nested closures, however long the chain)."""
+
+    def chain(ctx: Mapping[str, Any], q: Any) -> Any:
+        result = first(ctx, q)
+        pieces: list[str] = []  # strings still to append to ``result`` (joined once: linear work)
+        for op, operand in steps:
+            value = operand(ctx, q)
+            if op == "+" and result.__class__ is str and value.__class__ is str:
+                if not pieces:
+                    pieces.append(result)
+                    length = len(result)
+                length += len(value)
+                check_string_length(length)
+                pieces.append(value)
+                continue
+            if pieces:
+                result, pieces = "".join(pieces), []
+            result = arithmetic(op, result, value)
+        return "".join(pieces) if pieces else result
+
+    return chain
 
 
 def compile_node(node: ast.Node, allow_input: bool = False) -> tuple[Evaluator, bool, Any, set[str], bool]:

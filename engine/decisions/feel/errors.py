@@ -21,9 +21,22 @@ class FeelSyntaxError(Exception):
         return f"{self.message} (at character {self.offset + 1})"
 
 
+class FeelTooComplex(FeelSyntaxError):
+    """FEEL text past a bound on work (nesting, digits, a constant too large to compute): it is
+    FEEL, just too much of it, so it is reported as such, never re-read as another language."""
+
+
 class FeelTypeError(Exception):
     """Operands whose types FEEL cannot combine, e.g. ``"abc" < 5``.
 
     The standard answers ``null`` for these; an approval engine must not let a bad input
     quietly fall through to a default rule, so we stop with an error instead.
+    """
+
+
+class FeelLimitError(FeelTypeError):
+    """An operation would go past a size limit (digits of a number, length of a string).
+
+    A FeelTypeError so that every place that reports those reports this too, with the decision,
+    rule and column it happened in (or, for a constant, refuses the model when it is deployed).
     """

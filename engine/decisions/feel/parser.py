@@ -7,20 +7,30 @@ Multi-word names: FEEL allows ``Customer Type`` as one name. Adjacent words are 
 into one name (two names side by side mean nothing else in FEEL). A name that contains a
 keyword (``Days in arrears``) can only be recognised when the caller passes it in
 ``known_names``; the longest known name that matches the upcoming words wins.
+
+Bounded work: chains (``a and b and …``, ``1 + 2 + …``) are read in loops into one node each, so
+their length costs no recursion; nesting (parentheses, lists, calls, paths, ``if``, minus signs)
+does, here and in the compiler, and is refused past ``MAX_NESTING`` levels with a syntax error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 
 from engine.decisions.feel import ast
-from engine.decisions.feel.errors import FeelSyntaxError
+from engine.decisions.feel.errors import FeelSyntaxError, FeelTooComplex
 from engine.decisions.feel.lexer import Token, tokenize
 from engine.decisions.feel.temporal import parse_temporal
 
 # Built-ins whose names contain a keyword; they are only names when a call follows.
 _KEYWORD_FUNCTION_NAMES = (("date", "and", "time"),)
 _COMPARISON_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+# Far beyond any table a person writes (they nest a handful of levels), and far below Python's
+# recursion limit: each level costs the parser ~10 frames and the compiler a few more.
+MAX_NESTING = 32
+# FEEL's own numbers (IEEE 754 decimal128) have 34 digits; 1,000 leaves room for any amount.
+MAX_LITERAL_DIGITS = 1000
 _UNSUPPORTED = {
     "for": "'for' loops are not supported in decision tables",
     "some": "'some' expressions are not supported in decision tables",
@@ -41,6 +51,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.pos = 0
         self.known = _word_tuples(known_names)
+        self.depth = 0
 
     # --- token helpers -------------------------------------------------------------
 
@@ -76,9 +87,26 @@ class _Parser:
         found = "end of text" if token.kind == "end" else repr(self.text[token.offset : token.offset + 12])
         return FeelSyntaxError(f"{message}, found {found}", token.offset)
 
+    def nest(self) -> None:
+        """Enter one more level of nesting; the caller leaves it with ``self.depth -= 1``."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FeelTooComplex(
+                f"nested more than {MAX_NESTING} levels deep (parentheses, lists, calls, paths, "
+                f"'if' and minus signs each count); split it into simpler cells or decisions",
+                self.peek().offset,
+            )
+
     # --- expressions ---------------------------------------------------------------
 
     def expression(self) -> ast.Node:
+        self.nest()
+        try:
+            return self._expression()
+        finally:
+            self.depth -= 1
+
+    def _expression(self) -> ast.Node:
         if self.at_keyword("if"):
             self.advance()
             condition = self.expression()
@@ -96,18 +124,18 @@ class _Parser:
         return self.disjunction()
 
     def disjunction(self) -> ast.Node:
-        node = self.conjunction()
+        operands = [self.conjunction()]
         while self.at_keyword("or"):
             self.advance()
-            node = ast.Or(node, self.conjunction())
-        return node
+            operands.append(self.conjunction())
+        return ast.Or(operands) if len(operands) > 1 else operands[0]
 
     def conjunction(self) -> ast.Node:
-        node = self.comparison()
+        operands = [self.comparison()]
         while self.at_keyword("and"):
             self.advance()
-            node = ast.And(node, self.comparison())
-        return node
+            operands.append(self.comparison())
+        return ast.And(operands) if len(operands) > 1 else operands[0]
 
     def comparison(self) -> ast.Node:
         node = self.additive()
@@ -136,45 +164,40 @@ class _Parser:
 
     def in_tests(self) -> ast.UnaryTests:
         if self.at_op("("):
-            saved = self.pos
-            try:
-                single: ast.Node | None = self.positive_test()
-            except FeelSyntaxError:
-                single = None  # "(1, 2)" is a list of tests, not one parenthesised value
-            if isinstance(single, ast.RangeTest):
-                return ast.UnaryTests([single])
-            self.pos = saved
+            if self._range_ahead():
+                return ast.UnaryTests([self.positive_test()])
+            # "(1, 2)" is a list of tests, not one parenthesised value
             self.advance()
             tests = self.positive_tests()
             self.expect_op(")")
             return ast.UnaryTests(tests)
         return ast.UnaryTests([self.positive_test()])
 
-    def additive(self) -> ast.Node:
-        node = self.multiplicative()
-        while self.at_op("+", "-"):
+    def _chain(self, ops: tuple[str, ...], operand: Callable[[], ast.Node]) -> ast.Node:
+        first = operand()
+        rest: list[tuple[str, ast.Node]] = []
+        while self.at_op(*ops):
             op = self.advance().text
-            node = ast.Arithmetic(op, node, self.multiplicative())
-        return node
+            rest.append((op, operand()))
+        return ast.Arithmetic(first, rest) if rest else first
+
+    def additive(self) -> ast.Node:
+        return self._chain(("+", "-"), self.multiplicative)
 
     def multiplicative(self) -> ast.Node:
-        node = self.power()
-        while self.at_op("*", "/"):
-            op = self.advance().text
-            node = ast.Arithmetic(op, node, self.power())
-        return node
+        return self._chain(("*", "/"), self.power)
 
     def power(self) -> ast.Node:
-        node = self.negation()
-        while self.at_op("**"):
-            self.advance()
-            node = ast.Arithmetic("**", node, self.negation())
-        return node
+        return self._chain(("**",), self.negation)
 
     def negation(self) -> ast.Node:
         if self.at_op("-"):
             self.advance()
-            operand = self.negation()
+            self.nest()
+            try:
+                operand = self.negation()
+            finally:
+                self.depth -= 1
             if isinstance(operand, ast.Literal) and type(operand.value) in (int, float):
                 return ast.Literal(-operand.value)
             return ast.Negate(operand)
@@ -182,21 +205,27 @@ class _Parser:
 
     def postfix(self) -> ast.Node:
         node = self.primary()
-        while True:
-            if self.at_op("."):
-                self.advance()
-                if self.peek().kind != "name":
-                    raise self.error("expected a name after '.'")
-                node = ast.Path(node, self.name_words())
-            elif self.at_op("[") and not self._closes_range():
-                self.advance()
-                index = self.expression()
-                self.expect_op("]")
-                node = ast.Index(node, index)
-            elif self.at_op("("):
-                raise self.error("only built-in functions can be called")
-            else:
-                return node
+        entered = self.depth
+        try:
+            while True:
+                if self.at_op("."):
+                    self.nest()  # each step of a path is a level of the tree
+                    self.advance()
+                    if self.peek().kind != "name":
+                        raise self.error("expected a name after '.'")
+                    node = ast.Path(node, self.name_words())
+                elif self.at_op("[") and not self._closes_range():
+                    self.nest()
+                    self.advance()
+                    index = self.expression()
+                    self.expect_op("]")
+                    node = ast.Index(node, index)
+                elif self.at_op("("):
+                    raise self.error("only built-in functions can be called")
+                else:
+                    return node
+        finally:
+            self.depth = entered
 
     def _closes_range(self) -> bool:
         """A '[' that ends a test (``]1..5[``) rather than indexing a list."""
@@ -207,7 +236,7 @@ class _Parser:
         token = self.peek()
         if token.kind == "number":
             self.advance()
-            return ast.Literal(float(token.text) if "." in token.text else int(token.text))
+            return ast.Literal(self.number(token))
         if token.kind == "string":
             self.advance()
             return ast.Literal(token.text)
@@ -239,6 +268,16 @@ class _Parser:
             if token.text == "{":
                 return self.context_literal()
         raise self.error("expected a value")
+
+    def number(self, token: Token) -> int | float:
+        if sum(c.isdigit() for c in token.text) > MAX_LITERAL_DIGITS:
+            raise FeelTooComplex(f"a number of more than {MAX_LITERAL_DIGITS} digits", token.offset)
+        if "." not in token.text:
+            return int(token.text)
+        value = float(token.text)
+        if not math.isfinite(value):
+            raise FeelTooComplex(f"the number {token.text[:20]}… is out of range", token.offset)
+        return value
 
     def keyword_primary(self, token: Token) -> ast.Node:
         if token.text in ("true", "false", "null"):
@@ -360,13 +399,31 @@ class _Parser:
         if token.kind == "op" and token.text in ("<", "<=", ">", ">="):
             self.advance()
             return ast.CompareTest(token.text, self.additive())
-        if token.kind == "op" and token.text in ("[", "(", "]"):
+        if token.kind == "op" and token.text in ("[", "(", "]") and self._range_ahead():
             saved = self.pos
             interval = self.interval()
             if interval is not None:
                 return interval
             self.pos = saved
         return ast.ExpressionTest(self.expression())
+
+    def _range_ahead(self) -> bool:
+        """Whether the bracket at the current token opens a range (``[1..5)``, ``]0..9[``): a '..'
+        directly inside it. Looking ahead, rather than parsing twice, keeps nested ``x in (…)``
+        linear: trying each level both ways would double the work at every level."""
+        depth = 0
+        for token in self.tokens[self.pos + 1 :]:
+            if token.kind != "op":
+                continue
+            if token.text in ("(", "[", "{"):
+                depth += 1
+            elif token.text in (")", "]", "}"):
+                if depth == 0:
+                    return False
+                depth -= 1
+            elif token.text == ".." and depth == 0:
+                return True
+        return False
 
     def interval(self) -> ast.RangeTest | None:
         opening = self.advance()

@@ -9,15 +9,23 @@ arithmetic with null give null.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from engine.decisions.feel.errors import FeelTypeError
+from engine.decisions.feel.errors import FeelLimitError, FeelTypeError
 from engine.decisions.feel.temporal import format_duration
 
 NUMBER_TYPES = (int, float, Decimal)
 ORDERED_KINDS = frozenset({"number", "string", "date", "date and time", "time", "duration"})
+
+# Bounded work: Python computes integers exactly, so 10 ** 100000000 would run for a minute and
+# take megabytes. FEEL's numbers (decimal128) have 34 digits; no amount needs more than this.
+MAX_DIGITS = 1000
+_NUMBER_LIMIT = 10**MAX_DIGITS
+# The longest string a FEEL operation may build (characters).
+MAX_STRING = 1_000_000
 
 
 def kind_of(value: Any) -> str:
@@ -98,6 +106,53 @@ def _divide(a: Any, b: Any) -> Any:
     return a / b
 
 
+def _too_large(what: str) -> FeelLimitError:
+    return FeelLimitError(f"{what} would have more than {MAX_DIGITS:,} digits, the limit of numbers here")
+
+
+def _digits(value: Any) -> float:
+    """About how many digits the integer part of a number has (0 for 0)."""
+    magnitude = abs(value)
+    return math.log10(magnitude) + 1 if magnitude >= 1 else 0.0
+
+
+def _check_operands(op: str, a: Any, b: Any) -> None:
+    """Refuse before computing what would exceed the limit: the computation itself is the cost."""
+    if op == "**" and b > 0 and abs(a) > 1:
+        exponent = float(b) if _digits(b) < 300 else math.inf
+        if math.log10(abs(a)) * exponent > MAX_DIGITS:
+            raise _too_large(f"{describe(a)} ** {describe(b)}")
+    elif op == "*" and _digits(a) + _digits(b) > MAX_DIGITS + 2:
+        raise _too_large(f"{describe(a)} * {describe(b)}")
+
+
+def bounded_number(value: Any, what: str = "the result") -> Any:
+    """``value`` if it is a finite number within the limit; FeelLimitError otherwise."""
+    if value.__class__ is int:
+        if -_NUMBER_LIMIT < value < _NUMBER_LIMIT:
+            return value
+        raise _too_large(what)
+    if value.__class__ is float:
+        if math.isfinite(value):
+            return value
+        raise FeelLimitError(f"{what} is out of the range of numbers")
+    if isinstance(value, complex):  # (-8) ** 0.5 in Python
+        raise FeelTypeError(f"{what} is not a real number")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise FeelLimitError(f"{what} is out of the range of numbers")
+        if value and value.adjusted() >= MAX_DIGITS:
+            raise _too_large(what)
+    return value
+
+
+def check_string_length(length: int) -> None:
+    if length > MAX_STRING:
+        raise FeelLimitError(
+            f"the string would have {length:,} characters; FEEL strings here have at most {MAX_STRING:,}"
+        )
+
+
 def arithmetic(op: str, a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
@@ -106,16 +161,19 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
         if ka == "number" and kb == "number":
             a, b = _numbers(a, b)
             if op == "+":
-                return a + b
+                return bounded_number(a + b)
             if op == "-":
-                return a - b
+                return bounded_number(a - b)
+            _check_operands(op, a, b)
             if op == "*":
-                return a * b
+                return bounded_number(a * b)
             if op == "/":
-                return _divide(a, b)
-            return a**b
+                result = _divide(a, b)
+                return None if result is None else bounded_number(result)
+            return bounded_number(a**b)
         if op == "+":
             if ka == kb == "string":
+                check_string_length(len(a) + len(b))
                 return a + b
             if ka in ("date", "date and time") and kb == "duration":
                 return a + b
