@@ -50,8 +50,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from throwaway_key import use_throwaway_chain_key
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -646,6 +644,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     directory = Path(tempfile.mkdtemp(prefix="approvals-fuzz-"))
     set_hypothesis_home_dir(directory / "hypothesis")
+    from bench.throwaway_key import use_throwaway_chain_key
+
     # A throwaway chain key for the throwaway database, the same for the seeding engine and the server.
     os.environ.pop("APPROVALS_CHAIN_KEY_FILE", None)
     os.environ.pop("APPROVALS_CHAIN_KEYS", None)
