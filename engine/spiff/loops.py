@@ -1,4 +1,5 @@
-"""Loops and multi-instance activities that survive a rebuild from the database.
+"""Loops and multi-instance activities that survive a rebuild from the database, with Camunda's
+scoping of the input item.
 
 SpiffWorkflow's loop specs (standard loops, sequential and parallel multi-instance) learn that a
 child finished through a signal on the child's *spec*, and connect to it only when they create
@@ -6,19 +7,51 @@ their first child. That connection lives in the process's memory, not in the ins
 parsed afresh by another process (or after a restart) has none, so children completed there are
 never merged and the activity waits for ever. Connecting every loop when the spec is compiled
 makes a cold spec behave like a warm one.
+
+Without an output collection, SpiffWorkflow merges each finished round's data — its input item
+included — into the activity, so the next round of a sequential activity inherits the last item and
+is refused ("input item already exists"), and the last item leaks into the process data. As in
+Camunda, the input item here belongs to its round only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
+
+_SCOPED = "approvals_input_item_scoped"
 
 
 def connect_loop_merges(spec: Any) -> None:
-    """Connect each loop activity of ``spec`` to the completion of its children, as running it would."""
+    """Prepare each loop activity of ``spec`` as running it would, before any instance runs."""
     for task_spec in spec.task_specs.values():
+        if (
+            isinstance(task_spec, MultiInstanceTask)
+            and task_spec.input_item is not None
+            and not getattr(task_spec, _SCOPED, False)
+        ):
+            _scope_input_item(task_spec)
         if isinstance(task_spec, LoopTask):
             child = spec.task_specs[task_spec.task_spec]
             if not child.completed_event.is_connected(task_spec.merge_child):
                 child.completed_event.connect(task_spec.merge_child)
+
+
+def _scope_input_item(task_spec: MultiInstanceTask) -> None:
+    # Set on the spec object, so SpiffWorkflow's own calls (self.merge_child, self.create_child) and
+    # its check for the connection above all see the same functions.
+    item = task_spec.input_item.bpmn_id
+    merge, create = task_spec.merge_child, task_spec.create_child
+
+    def create_child(my_task: Any, *args: Any, **kwargs: Any) -> None:
+        my_task.data.pop(item, None)  # a round starts without the previous round's item
+        create(my_task, *args, **kwargs)
+
+    def merge_child(workflow: Any, child: Any) -> None:
+        merge(workflow, child)
+        child.parent.data.pop(item, None)
+
+    task_spec.create_child = create_child
+    task_spec.merge_child = merge_child
+    setattr(task_spec, _SCOPED, True)
