@@ -88,6 +88,9 @@ _SCHEMA_LOCK = threading.Lock()
 _SCHEMA: etree.XMLSchema | None = None
 
 
+_OMG = "http://www.omg.org/spec/"
+
+
 def bpmn_schema_problems(root: etree._Element, file_name: str) -> list[Problem]:
     """Every BPMN 2.0 XSD violation of the document, with its line."""
     global _SCHEMA
@@ -105,10 +108,33 @@ def bpmn_schema_problems(root: etree._Element, file_name: str) -> list[Problem]:
             return []
         errors = [(error.message, error.line) for error in _SCHEMA.error_log]
     ids_by_line = {}
+    first_line: dict[str, int] = {}
+    duplicates = []
     for node in checked.iter():
-        if isinstance(node.tag, str) and node.get("id") and node.sourceline not in ids_by_line:
-            ids_by_line[node.sourceline] = node.get("id")
-    return [
+        element_id = node.get("id") if isinstance(node.tag, str) else None
+        if not element_id:
+            continue
+        ids_by_line.setdefault(node.sourceline, element_id)
+        # Only BPMN's own elements (model and diagram) share one id space; an extension's `id`
+        # (a camunda:formField's) is a name of its own kind and may repeat across tasks.
+        if not (etree.QName(node).namespace or "").startswith(_OMG):
+            continue
+        if element_id in first_line:
+            duplicates.append(
+                Problem(
+                    f"id '{element_id}' is used twice (first on line {first_line[element_id]}): "
+                    "every element needs an id of its own",
+                    file=file_name,
+                    line=node.sourceline,
+                    element_id=element_id,
+                )
+            )
+        else:
+            first_line[element_id] = node.sourceline
+    duplicate_lines = {problem.line for problem in duplicates}
+    # The XSD says a repeated id "is not a valid value of the atomic type 'xs:ID'": the message
+    # above says it in words, so that line's XSD message is left out.
+    return duplicates + [
         Problem(
             message.replace("{" + NSMAP["bpmn"] + "}", "bpmn:"),
             file=file_name,
@@ -116,4 +142,5 @@ def bpmn_schema_problems(root: etree._Element, file_name: str) -> list[Problem]:
             element_id=ids_by_line.get(line),
         )
         for message, line in errors
+        if not (line in duplicate_lines and "xs:ID" in message)
     ]

@@ -311,6 +311,14 @@ class TimerService:
                 raise NotFound(f"no timer {timer_id}")
             if row.status not in (INCIDENT, PENDING):
                 raise Conflict(f"timer {timer_id} is {row.status}")
+            if row.status == PENDING and not row.attempts:
+                # Moving it earlier would not make the process's own timer due: the poller would
+                # record a firing while nothing fired.
+                raise Conflict(
+                    f"timer {timer_id} has not failed: it is pending, due "
+                    f"{row.due_at.isoformat(timespec='seconds')}; "
+                    "only an incident or a failing timer is retried"
+                )
             conn.execute(
                 update(timers)
                 .where(timers.c.id == timer_id)

@@ -210,3 +210,22 @@ def test_shipped_history_is_not_replayed_after_versions_exist(engine, tmp_path):
     home = _model_with_history(tmp_path)
     results = engine.repository.deploy(engine.repository.bundles_from_paths([home]), SYSTEM)
     assert [(r.version.version, r.created) for r in results] == [(1, False)]
+
+
+def test_a_duplicate_id_is_named_with_the_line_it_first_stands_on(engine):
+    text = APPROVAL.read_text()
+    duplicated = text.replace('id="manager_approve"', 'id="finance_review"', 1)
+    assert duplicated != text
+    with pytest.raises(ModelValidationError) as refused:
+        deploy_files(engine, {"bench_approval.bpmn": duplicated})
+    problems = [p for p in refused.value.problems if p.element_id == "finance_review"]
+    first = next(n for n, line in enumerate(duplicated.splitlines(), 1) if 'id="finance_review"' in line)
+    assert any(f"id 'finance_review' is used twice (first on line {first})" in p.message for p in problems)
+    assert not any("xs:ID" in p.message for p in refused.value.problems)
+
+
+def test_an_element_outside_any_namespace_is_a_problem_not_a_crash(engine):
+    text = APPROVAL.read_text().replace("<bpmn:startEvent", '<plain id="start" /><bpmn:startEvent', 1)
+    with pytest.raises(ModelValidationError) as refused:
+        deploy_files(engine, {"bench_approval.bpmn": text})
+    assert any("'plain'" in p.message for p in refused.value.problems)

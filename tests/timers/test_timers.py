@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from engine.errors import Conflict
 from engine.identity.actor import SYSTEM
 from engine.store.schema import outbox
 from engine.tasks.service import TaskQuery
@@ -27,7 +28,7 @@ def events(engine, instance_id, *types):
 @pytest.fixture
 def people(engine):
     deploy_path(engine, MODELS / "deadlines")
-    return add_users(engine, sam="sales_rep", mona="sales_manager", vic="sales_vp")
+    return add_users(engine, sam="sales_rep", mona="sales_manager", vic="sales_vp", root="admin")
 
 
 def start(engine, people, **data):
@@ -183,6 +184,17 @@ def test_failing_timers_are_retried_with_backoff_then_become_an_incident(make_en
     assert engine.timers.fire_due().failed == 1  # still failing: the data has to change first
     assert engine.runtime.get(instance.id, SYSTEM).status == "running"
     assert engine.history.verify(instance.id, SYSTEM).ok
+
+
+def test_a_timer_that_has_not_failed_is_not_retried(engine, people, clock):
+    """Retrying a pending timer before its time recorded `timer_fired` while nothing fired."""
+    instance = start(engine, people)
+    reminder = pending(engine, instance.id)["remind_after_2d"]
+    with pytest.raises(Conflict, match="has not failed"):
+        engine.timers.retry(reminder.id, people["root"])
+    assert pending(engine, instance.id)["remind_after_2d"].due_at == reminder.due_at
+    assert engine.timers.fire_due().fired == 0
+    assert events(engine, instance.id, "timer_fired") == []
 
 
 def test_literal_timer_definitions_are_checked_at_deploy_time(engine):
