@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from engine.store.schema import timers
 from tests.api.conftest import PASSWORD, ROLES, Api, Countersign, bundle_files
 from tests.factories import MODELS, deploy_path
 
@@ -54,6 +56,14 @@ def _a_confirmation_waits(api: Api, cs: Countersign) -> None:
     """Instance 2, waiting for a signal anyone may send, with timer 1 (7 days) pending."""
     deploy_path(api.engine, MODELS / "confirmation")
     api.engine.runtime.start("confirmation", api.engine.identity.actor("sam"), {"complaint_no": "TS-1"})
+
+
+def _a_timer_is_an_incident(api: Api, cs: Countersign) -> None:
+    """Timer 1 of a waiting confirmation has failed for good: what an admin may retry (how a timer
+    fails is tests/timers' business; here only who may retry it)."""
+    _a_confirmation_waits(api, cs)
+    with api.engine.db.transaction() as conn:
+        conn.execute(update(timers).where(timers.c.id == 1).values(status="incident", attempts=5))
 
 
 ROUTES = [
@@ -120,7 +130,7 @@ ROUTES = [
     ),
     # timers: not for employees; only admins retry
     Route("GET", "/timers", (403, 200, 200, 200, 401), prepare=_a_confirmation_waits),
-    Route("POST", "/timers/1/retry", (403, 403, 403, 200, 401), prepare=_a_confirmation_waits),
+    Route("POST", "/timers/1/retry", (403, 403, 403, 200, 401), prepare=_a_timer_is_an_incident),
     # decisions
     Route(
         "POST",
