@@ -53,27 +53,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.repository.service import read_organisation  # noqa: E402 (after the path)
+
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PROCESS_MODELS = ROOT / "process_models"
 TEST_MODELS = ROOT / "tests" / "fixtures" / "models"
 BENCH_MODELS = ROOT / "bench" / "models"
 
 # Who the fuzzer is, pass by pass, and the share of the request budget each pass gets.
-BUSINESS_GROUPS = (
-    "sales_rep",
-    "sales_assistant",
-    "sales_manager",
-    "sales_vp",
-    "general_manager",
-    "president_office",
-    "finance",
-    "credit_dept",
-    "legal",
-    "planning_center",
-    "marketing",
-    "customer_service",
-    "qc",
-    "warehouse",
+# Everyone the organisation has (process_models/groups.toml) but those who only read or administer.
+BUSINESS_GROUPS = tuple(
+    group
+    for group in read_organisation(PROCESS_MODELS) or {}
+    if group not in ("auditor", "process_owner", "admin")
 )
 FUZZERS = {
     "fuzz_all": [*BUSINESS_GROUPS, "process_owner", "admin"],
@@ -212,7 +204,6 @@ def seed(engine: Any, instances: int, rng: random.Random) -> dict[str, Any]:
     """Models, users and instances, through ``engine``; returns the fuzzers' tokens and what was seeded."""
     from engine.errors import ApprovalsError
     from engine.identity.actor import SYSTEM
-    from engine.repository.service import read_organisation
     from engine.tasks.service import TaskQuery
 
     organisation = read_organisation(PROCESS_MODELS)

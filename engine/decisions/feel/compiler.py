@@ -24,7 +24,6 @@ from engine.decisions.feel.values import (
     compare,
     feel_and,
     feel_equal,
-    feel_or,
     is_number,
     member,
     negate,
@@ -211,55 +210,28 @@ class _Compiler:
         return ordered, False, None
 
     def _and(self, node: ast.And) -> tuple[Evaluator, bool, Any]:
-        operands = [self.fn(operand) for operand in node.operands]
-        if len(operands) == 2:
-            left, right = operands
-
-            def conjunction(ctx: Mapping[str, Any], q: Any) -> bool | None:
-                first = left(ctx, q)
-                if first is False:
-                    return False
-                return feel_and(first, right(ctx, q))
-
-            return conjunction, False, None
-
-        def conjunctions(ctx: Mapping[str, Any], q: Any) -> bool | None:
-            # Three-valued, left to right: false wins at once; otherwise null unless all are true.
-            result: bool | None = True
-            for operand in operands:
-                value = truth(operand(ctx, q))
-                if value is False:
-                    return False
-                if value is None:
-                    result = None
-            return result
-
-        return conjunctions, False, None
+        return self._junction(node.operands, decisive=False)
 
     def _or(self, node: ast.Or) -> tuple[Evaluator, bool, Any]:
-        operands = [self.fn(operand) for operand in node.operands]
-        if len(operands) == 2:
-            left, right = operands
+        return self._junction(node.operands, decisive=True)
 
-            def disjunction(ctx: Mapping[str, Any], q: Any) -> bool | None:
-                first = left(ctx, q)
-                if first is True:
-                    return True
-                return feel_or(first, right(ctx, q))
+    def _junction(self, nodes: Any, decisive: bool) -> tuple[Evaluator, bool, Any]:
+        """``and`` (false decides) or ``or`` (true decides), three-valued, left to right: the deciding
+        value wins at once, later operands unevaluated; otherwise null if any operand was not a
+        boolean, else the other value. A chain of any length is one loop, never recursion."""
+        operands = [self.fn(operand) for operand in nodes]
 
-            return disjunction, False, None
-
-        def disjunctions(ctx: Mapping[str, Any], q: Any) -> bool | None:
-            result: bool | None = False
+        def junction(ctx: Mapping[str, Any], q: Any) -> bool | None:
+            result: bool | None = not decisive
             for operand in operands:
                 value = truth(operand(ctx, q))
-                if value is True:
-                    return True
+                if value is decisive:
+                    return decisive
                 if value is None:
                     result = None
             return result
 
-        return disjunctions, False, None
+        return junction, False, None
 
     def _if(self, node: ast.If) -> tuple[Evaluator, bool, Any]:
         condition, then, otherwise = self.fn(node.condition), self.fn(node.then), self.fn(node.otherwise)

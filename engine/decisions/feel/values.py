@@ -221,15 +221,6 @@ def feel_and(a: Any, b: Any) -> bool | None:
     return None
 
 
-def feel_or(a: Any, b: Any) -> bool | None:
-    a, b = truth(a), truth(b)
-    if a is True or b is True:
-        return True
-    if a is False and b is False:
-        return False
-    return None
-
-
 _TEMPORAL_PROPERTIES = {
     "year": lambda v: v.year,
     "month": lambda v: v.month,
