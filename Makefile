@@ -44,12 +44,15 @@ lint: setup
 # The engine and scenario tests run a second time with every command cold (no cached workflow, the
 # model compiled again, as a new process would): whatever a cache holds, the database alone must
 # give the same behaviour.
-COLD_SUITES := tests/runtime tests/process_models tests/tasks tests/timers tests/decisions_in_processes tests/spiff
+COLD_SUITES := tests/runtime tests/process_models tests/tasks tests/timers tests/decisions_in_processes tests/spiff \
+               tests/coverage tests/call_activities tests/external tests/events
 
 test: lint browser
 	APPROVALS_REQUIRE_BROWSER=$(CAN_INSTALL_BROWSER) $(BIN)/pytest -q -n 2
 	APPROVALS_COLD_COMMANDS=1 $(BIN)/pytest -q -n 2 $(COLD_SUITES)
 
+# On PostgreSQL only the tests that open a database run (tests/conftest.py): the others answer the same
+# as in the SQLite pass.
 test-postgres: setup browser
 	APPROVALS_REQUIRE_BROWSER=$(CAN_INSTALL_BROWSER) APPROVALS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2
 	APPROVALS_COLD_COMMANDS=1 APPROVALS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2 $(COLD_SUITES)

@@ -7,10 +7,10 @@ import logging
 from flask import Flask, Response, request
 
 from api.context import ENGINE_KEY, SETTINGS_KEY
-from api.converters import IdConverter
+from api.converters import IdConverter, ModelKeyConverter
 from api.errors import register_error_handlers
 from api.openapi import build_openapi
-from api.routes import BLUEPRINTS
+from api.routes import BLUEPRINTS, external
 from api.routes.system import API_PAGE_PATH, OPENAPI_KEY, api_page, to_api_page
 from api.settings import ServerSettings
 from engine import Engine
@@ -31,6 +31,7 @@ def create_app(engine: Engine | None = None, settings: ServerSettings | None = N
     engine = engine or Engine()
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["model_key"] = ModelKeyConverter
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # The ceiling for every request; JSON routes lower it (ServerSettings.max_json_bytes) and
@@ -43,6 +44,8 @@ def create_app(engine: Engine | None = None, settings: ServerSettings | None = N
     register_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=PREFIX)
+    # Camunda 7's external-task API, at Camunda's own path so that its worker clients work unchanged.
+    app.register_blueprint(external.bp, url_prefix=external.PREFIX)
     app.register_blueprint(api_page())
     app.add_url_rule("/", "root", to_api_page)
     app.after_request(_secure_headers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
 from api.schemas.fields import MAX_ID
 
@@ -13,3 +13,10 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=1, max=MAX_ID)
+
+
+class ModelKeyConverter(BaseConverter):
+    """``<model_key:key>`` on ``GET /models/{key}``: any key but the word ``validate``, the dry-run
+    operation beside it — else ``/models/validate`` would also answer GET, and its 405 would offer it."""
+
+    regex = r"(?!validate(?![A-Za-z0-9_.-]))[^/]+"

@@ -39,6 +39,7 @@ from engine.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:approvals:problem:"
+CAMUNDA_PREFIX = "/engine-rest/"  # Camunda 7's external-task API (api/routes/external.py)
 
 log = logging.getLogger("api")
 
@@ -92,6 +93,8 @@ def problem_response(
         "problems": [p.as_dict() for p in problems],
     }
     body.update(extra or {})
+    if request.path.startswith(CAMUNDA_PREFIX):
+        body["message"] = detail  # Camunda's worker clients read the error's `message`
     response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response

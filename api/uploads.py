@@ -3,6 +3,9 @@
     curl -F contract.bpmn=@contract.bpmn -F rules.dmn=@rules.dmn \
          -F forms/approve.json=@approve.json -F model.toml=@model.toml -F note="raise limit" …
 
+Camunda's ``deployment/create`` convention works too: a part with any other name (``-F file=@x.bpmn``,
+``-F data=@rules.dmn``) is named by its file name, a ``.json`` file landing in ``forms/``.
+
 Files are kept byte for byte (no newline or charset conversion), so the stored version hashes the
 same as the files on the process owner's disk.
 """
@@ -79,6 +82,31 @@ def _refuse_nameless_parts(form: Any, files: Any) -> None:
         )
 
 
+def _is_bundle_path(name: str) -> bool:
+    return (
+        name == "model.toml"
+        or name.endswith((".bpmn", ".dmn"))
+        or (name.startswith("forms/") and name.endswith(".json"))
+    )
+
+
+def bundle_name(part_name: str, filename: str | None) -> str:
+    """The file a part stands for: its part name when that is a bundle path, else (Camunda's
+    convention) its file name, without the client's folders."""
+    if _is_bundle_path(part_name) or not filename:
+        return part_name
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = f"forms/{base}" if base.endswith(".json") else base
+    if not _is_bundle_path(name):
+        raise InvalidInput(
+            f"part {part_name!r} ({filename!r}) is not a file a bundle holds: send *.bpmn, *.dmn, "
+            "model.toml or a form (.json), named by the part (-F forms/approve.json=@approve.json) "
+            "or by its file name (-F file=@contract.bpmn)",
+            [Problem("not a bundle file", field=part_name)],
+        )
+    return name
+
+
 def read_bundle(request: Request, max_upload_bytes: int) -> BundleUpload:
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType("upload the bundle as multipart/form-data, one file part per file")
@@ -93,13 +121,11 @@ def read_bundle(request: Request, max_upload_bytes: int) -> BundleUpload:
             [Problem("not a file part", field=name) for name in unexpected],
         )
     files: dict[str, bytes] = {}
-    for name in request.files:
-        parts = request.files.getlist(name)
-        if len(parts) > 1:
-            raise InvalidInput(
-                f"the file {name!r} was sent {len(parts)} times", [Problem("repeated", field=name)]
-            )
-        files[name] = parts[0].read()
+    for part_name, part in request.files.items(multi=True):
+        name = bundle_name(part_name, part.filename)
+        if name in files:
+            raise InvalidInput(f"the file {name!r} was sent twice", [Problem("repeated", field=part_name)])
+        files[name] = part.read()
     total = sum(len(content) for content in files.values())
     if total > max_upload_bytes:
         raise RequestEntityTooLarge(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import getpass
 import sys
 
@@ -14,6 +15,24 @@ from engine.store import migrate
 
 def _groups(raw: str | None) -> list[str]:
     return [g.strip() for g in (raw or "").split(",") if g.strip()]
+
+
+def _new_groups(engine: Engine, names: list[str]) -> list[str]:
+    """Notes on the groups a command is about to create: a typo (`salse_rep`) otherwise makes a group
+    no task names, and the user never sees a task."""
+    known = [g.name for g in engine.identity.list_groups()]
+    notes = []
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            notes.append(f"note: group '{name}' did not exist and was created{hint}")
+    return notes
+
+
+def _say(notes: list[str]) -> None:
+    for note in notes:
+        print(note, file=sys.stderr)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,11 +60,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = users.add_parser("token", help="issue a new API token for a user")
     p.add_argument("name")
     p.add_argument("--label")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=users_token)
 
     for name, active in (("deactivate", False), ("activate", True)):
         p = users.add_parser(name, help=f"{name} a user")
         p.add_argument("name")
+        p.add_argument("--json", action="store_true")
         p.set_defaults(handler=users_activate, active=active)
 
     p = users.add_parser(
@@ -53,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("name", nargs="?", help="the user name (any name, known or not)")
     p.add_argument("--address", help="also, or only, this client address")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=users_unblock)
 
     groups = sub.add_parser("groups", help="manage groups").add_subparsers(
@@ -61,6 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = groups.add_parser("add", help="register groups")
     p.add_argument("names", nargs="+")
     p.add_argument("--description")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=groups_add)
     p = groups.add_parser("list", help="list groups")
     p.add_argument("--json", action="store_true")
@@ -70,8 +93,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="db_command", required=True, metavar="ACTION"
     )
     p = db.add_parser("upgrade", help="create or upgrade the schema (Alembic migrations)")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=db_upgrade)
     p = db.add_parser("current", help="show the schema revision")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=db_current)
 
 
@@ -81,9 +106,11 @@ def users_add(engine: Engine, args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
         if len(password) < 8:
             raise InvalidInput("a password needs at least 8 characters")
+    notes = _new_groups(engine, _groups(args.groups))
     user, token = engine.identity.add_user(
         args.name, _groups(args.groups), display_name=args.display_name, password=password
     )
+    _say(notes)
     if args.json:
         emit_json({"user": user, "token": token})
     else:
@@ -105,7 +132,9 @@ def users_list(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def users_set_groups(engine: Engine, args: argparse.Namespace) -> int:
+    notes = _new_groups(engine, _groups(args.groups))
     user = engine.identity.set_groups(args.name, _groups(args.groups))
+    _say(notes)
     if args.json:
         emit_json(user)
     else:
@@ -114,26 +143,39 @@ def users_set_groups(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def users_token(engine: Engine, args: argparse.Namespace) -> int:
-    print(engine.identity.issue_token(args.name, args.label))
+    token = engine.identity.issue_token(args.name, args.label)
+    if args.json:
+        emit_json({"user": args.name, "token": token})
+    else:
+        print(token)
     return 0
 
 
 def users_activate(engine: Engine, args: argparse.Namespace) -> int:
     user = engine.identity.set_active(args.name, args.active)
-    print(f"user {user.name} is {'active' if user.active else 'deactivated'}")
+    if args.json:
+        emit_json(user)
+    else:
+        print(f"user {user.name} is {'active' if user.active else 'deactivated'}")
     return 0
 
 
 def users_unblock(engine: Engine, args: argparse.Namespace) -> int:
     cleared = engine.identity.unblock_login(args.name, args.address)
-    print(f"login back-off lifted ({cleared} counter{'s' if cleared != 1 else ''} cleared)")
+    if args.json:
+        emit_json({"counters_cleared": cleared})
+    else:
+        print(f"login back-off lifted ({cleared} counter{'s' if cleared != 1 else ''} cleared)")
     return 0
 
 
 def groups_add(engine: Engine, args: argparse.Namespace) -> int:
     descriptions = {n: args.description for n in args.names} if args.description else None
     created = engine.identity.add_groups(args.names, descriptions)
-    print(f"created: {', '.join(created)}" if created else "all groups existed already")
+    if args.json:
+        emit_json({"created": created})
+    else:
+        print(f"created: {', '.join(created)}" if created else "all groups existed already")
     return 0
 
 
@@ -148,10 +190,18 @@ def groups_list(engine: Engine, args: argparse.Namespace) -> int:
 
 def db_upgrade(engine: Engine, args: argparse.Namespace) -> int:
     migrate.upgrade(engine.db)
-    print(f"schema is at revision {migrate.current_revision(engine.db)} ({engine.db.url.split('://')[0]})")
+    revision, dialect = migrate.current_revision(engine.db), engine.db.url.split("://")[0]
+    if args.json:
+        emit_json({"revision": revision, "database": dialect})
+    else:
+        print(f"schema is at revision {revision} ({dialect})")
     return 0
 
 
 def db_current(engine: Engine, args: argparse.Namespace) -> int:
-    print(migrate.current_revision(engine.db) or "no schema yet")
+    revision = migrate.current_revision(engine.db)
+    if args.json:
+        emit_json({"revision": revision, "head": migrate.SCHEMA_HEAD})
+    else:
+        print(revision or "no schema yet")
     return 0

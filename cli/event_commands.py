@@ -19,6 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--interval", type=float, help="seconds between polls (default APPROVALS_TIMER_POLL_SECONDS)"
     )
     p.add_argument("--once", action="store_true", help="fire what is due now and exit")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="also log what the libraries say (SpiffWorkflow's steps)"
+    )
+    p.add_argument("--json", action="store_true", help="with --once: the report as JSON")
     p.set_defaults(handler=worker)
 
     p = sub.add_parser("timers", help="list timers (pending by default), or retry an incident")
@@ -35,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("message", help="deliver a message to the instance waiting for it")
     p.add_argument("name")
     p.add_argument("--key", help="correlation key (by default the instance's business key)")
+    p.add_argument(
+        "--business-key", help="deliver only to the instance with this business key (as Camunda correlates)"
+    )
     p.add_argument("--data", help="payload as a JSON object, or @file.json")
     p.add_argument("--user", help="the sender (default: the operator)")
     p.add_argument("--json", action="store_true")
@@ -48,11 +55,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def worker(engine: Engine, args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # The worker's own lines are for the operator; library chatter (SpiffWorkflow logs every state
+    # change at INFO) only when asked for.
+    logging.getLogger("engine").setLevel(logging.INFO)
     poller = TimerPoller(engine.timers, args.interval or engine.settings.timer_poll_seconds)
     if args.once:
         report = poller.poll()
-        print(f"fired {report.fired}, failed {report.failed}")
+        if args.json:
+            emit_json({"fired": report.fired, "failed": report.failed})
+        else:
+            print(f"fired {report.fired}, failed {report.failed}")
         return 0
 
     def stop(*_: object) -> None:
@@ -106,7 +122,9 @@ def timers(engine: Engine, args: argparse.Namespace) -> int:
 def message(engine: Engine, args: argparse.Namespace) -> int:
     data = json_object(args.data, "--data")
     sender = engine.identity.actor(args.user) if args.user else SYSTEM
-    delivery = engine.events.correlate_message(args.name, args.key, data, sender)
+    delivery = engine.events.correlate_message(
+        args.name, args.key, data, sender, business_key=args.business_key
+    )
     if args.json:
         emit_json(delivery)
     elif delivery.started:

@@ -6,12 +6,32 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from cli import admin_commands, audit_commands, event_commands, model_commands, serve_command, work_commands
-from cli.render import emit_json
+from cli.render import emit_json, one_line
 from engine import Engine
 from engine.errors import ApprovalsError, InvalidInput
 from engine.store import migrate
+
+
+def _version() -> str:
+    try:
+        return metadata.version("marketing-approvals")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def error_lines(exc: ApprovalsError) -> list[str]:
+    """The error as a first line that says it all (with the first problem and where it is), then every
+    problem on its own indented line, as before, for a person (or a script) going through them."""
+    first = f"error: {one_line(exc.message)}"
+    problems = exc.problems
+    if problems and str(problems[0]) not in exc.message:
+        first += f" — {one_line(str(problems[0]))}"
+        if len(problems) > 1:
+            first += f" (and {len(problems) - 1} more below)"
+    return [first, *(f"  {one_line(str(problem))}" for problem in problems)]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="marketing-approvals: versioned BPMN/DMN approval processes. The database is "
         "APPROVALS_DATABASE_URL (default: ./instance/approvals.db).",
     )
+    parser.add_argument("--version", action="version", version=f"approvals {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     model_commands.register(sub)
     work_commands.register(sub)
@@ -65,9 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 }
             )
         else:
-            print(f"error: {exc.message}", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
+            for line in error_lines(exc):
+                print(line, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

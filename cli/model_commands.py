@@ -84,8 +84,9 @@ def deploy(engine: Engine, args: argparse.Namespace) -> int:
 def validate(engine: Engine, args: argparse.Namespace) -> int:
     organisation = _organisation(args.paths)
     reports = [
-        engine.repository.validate(b, strict=args.strict, organisation=organisation)
+        model  # one report per executable process: each is a model of its own
         for b in engine.repository.bundles_from_paths(args.paths)
+        for model in engine.repository.validate_all(b, strict=args.strict, organisation=organisation)
     ]
     if args.json:
         emit_json(

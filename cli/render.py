@@ -31,8 +31,14 @@ def when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
+def one_line(text: str) -> str:
+    """Bundled models name tasks in two languages on two lines ("Review\n审核"): a table cell or an
+    error message keeps them on one."""
+    return " / ".join(part.strip() for part in text.splitlines() if part.strip()) if "\n" in text else text
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    rows = [["-" if v is None or v == "" else str(v) for v in row] for row in rows]
+    rows = [["-" if v is None or v == "" else one_line(str(v)) for v in row] for row in rows]
     if not rows:
         print("(none)")
         return

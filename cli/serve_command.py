@@ -6,11 +6,14 @@ Flask, the API and gunicorn are imported only when serving, so other commands st
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from engine import Engine
+from engine.errors import InvalidInput
 from engine.timers.poller import TimerPoller
 
 if TYPE_CHECKING:
@@ -53,6 +56,23 @@ def run_gunicorn(app_factory: Callable[[], Any], options: dict[str, Any]) -> Non
     ApprovalsServer().run()
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse at once when the port is taken, rather than print "serving" and let gunicorn retry
+    for five seconds before it gives up."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn binds: a port in TIME_WAIT after a restart counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+            raise InvalidInput(
+                f"port {port} on {host} {reason}: set APPROVALS_PORT (or --port) to a free one, "
+                "or stop what listens there"
+            )
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
@@ -89,6 +109,8 @@ def serve(engine: Engine, args: argparse.Namespace) -> int:
             TimerPoller(worker_engine.timers, worker_engine.settings.timer_poll_seconds).start()
         return create_app(worker_engine, settings)
 
-    print(f"serving http://{settings.host}:{settings.port}/api/v1 (API page: /api/v1/docs/)", flush=True)
+    check_port_free(settings.host, settings.port)
+    base = f"http://{f'[{settings.host}]' if ':' in settings.host else settings.host}:{settings.port}"
+    print(f"serving {base}/ (API page {base}/api/v1/docs/, health {base}/api/v1/health)", flush=True)
     run_gunicorn(worker_app, gunicorn_options(settings))
     return 0

@@ -1,4 +1,4 @@
-"""approvals start | tasks | claim | unclaim | assign | complete | instance | instances | cancel |
+"""approvals start | tasks | task | claim | unclaim | assign | complete | instance | instances | cancel |
 suspend | resume | history | verify"""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from cli.arguments import json_object
-from cli.render import data_text, emit_json, table, when
+from cli.render import data_text, emit_json, one_line, table, when
 from engine import Engine
 from engine.identity.actor import SYSTEM, Actor
 from engine.runtime.service import InstanceFilter
@@ -36,6 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=50)
     _user(p, required=False)
     p.set_defaults(handler=tasks)
+
+    p = sub.add_parser("task", help="show a task: who may do it, its form's fields, the instance's data")
+    p.add_argument("task", type=int)
+    _user(p, required=False)
+    p.set_defaults(handler=task)
 
     for name, handler, text in (
         ("claim", claim, "claim a task"),
@@ -159,6 +164,59 @@ def tasks(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def task(engine: Engine, args: argparse.Namespace) -> int:
+    detail = engine.tasks.get(args.task, _actor(engine, args))
+    if args.json:
+        emit_json(detail)
+        return 0
+    info = detail.task
+    print(f"task {info.id}: {one_line(info.name or info.element_id)} ({info.status})")
+    print(f"  instance {info.instance_id} of {info.model_key}, business key {info.business_key or '-'}")
+    candidates = ", ".join(info.candidate_groups + [f"user:{u}" for u in info.candidate_users])
+    print(f"  assignee {info.assignee or '-'}; candidates {candidates or 'anyone'}; due {when(info.due_at)}")
+    if detail.form is None:
+        print("  form: none (complete it without --data, or with fields the model names)")
+    else:
+        print("  form fields (pass them with --data '{\"field\": value}'):")
+        table(["FIELD", "TYPE", "REQUIRED", "ALLOWED", "TITLE"], form_rows(detail.form))
+    print(f"  instance data: {data_text(detail.data)}")
+    return 0
+
+
+def form_rows(schema: dict) -> list[tuple]:
+    """One row per field of a task's JSON Schema form, in the form's own order."""
+    properties = schema.get("properties") or {}
+    order = [name for name in schema.get("x-order", []) if name in properties]
+    order += [name for name in properties if name not in order]
+    required = set(schema.get("required") or [])
+    rows = []
+    for name in order:
+        field = properties[name] if isinstance(properties[name], dict) else {}
+        kind = field.get("type") or ("enum" if "enum" in field else "any")
+        if field.get("format"):
+            kind = f"{kind} ({field['format']})"
+        allowed = field.get("enum")
+        if allowed is None and field.get("type") in ("integer", "number"):
+            low, high = field.get("minimum"), field.get("maximum")
+            allowed = (
+                None
+                if low is None and high is None
+                else [f"{low if low is not None else ''}..{high if high is not None else ''}"]
+            )
+        if field.get("readOnly"):
+            kind += ", read-only"
+        rows.append(
+            (
+                name,
+                kind,
+                "yes" if name in required else "no",
+                ", ".join(map(str, allowed or [])),
+                field.get("title"),
+            )
+        )
+    return rows
+
+
 def claim(engine: Engine, args: argparse.Namespace) -> int:
     info = engine.tasks.claim(args.task, engine.identity.actor(args.user))
     return _show_task(args, info, f"task {info.id} claimed by {info.assignee}")
@@ -189,7 +247,7 @@ def complete(engine: Engine, args: argparse.Namespace) -> int:
         emit_json(result)
         return 0
     print(
-        f"task {result.task.id} ({result.task.name or result.task.element_id}) completed; "
+        f"task {result.task.id} ({one_line(result.task.name or result.task.element_id)}) completed; "
         f"instance {result.task.instance_id} is {result.instance_status}"
     )
     if result.next_tasks:
@@ -208,6 +266,17 @@ def instance(engine: Engine, args: argparse.Namespace) -> int:
     print(f"  initiator:    {info.initiator}")
     print(f"  started:      {when(info.started_at)}   ended: {when(info.ended_at)}")
     print(f"  data:         {data_text(info.data)}")
+    if info.parent:
+        link = info.parent
+        print(f"  parent:       instance {link['instance_id']} (call activity {link['element_id']})")
+    for child in info.children:
+        started = f"instance {child['instance_id']}" if child["instance_id"] else "no instance"
+        print(
+            f"  child:        {started} of {child['model_key']} at {child['element_id']}, {child['status']}"
+            + (f": {child['error']}" if child["error"] else "")
+        )
+    for wait in info.waiting_for or []:
+        print(f"  waiting for:  {wait}")
     _task_rows(open_tasks)
     return 0
 

@@ -7,10 +7,12 @@ from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.decision_service import DecisionService
 from engine.events.service import EventService
+from engine.external.service import ExternalTaskService
 from engine.history.service import HistoryService
 from engine.identity.service import IdentityService
 from engine.records.service import RecordService
 from engine.repository.service import RepositoryService
+from engine.runtime.calls import CallActivities
 from engine.runtime.commands import InstanceCommands
 from engine.runtime.service import RuntimeService
 from engine.store import migrate
@@ -28,6 +30,7 @@ class Engine:
         self.repository = RepositoryService(self.db, self.clock, self.settings)
         self.commands = InstanceCommands(self.db, self.repository, self.clock, self.settings)
         self.runtime = RuntimeService(self.db, self.repository, self.commands, self.clock, self.settings)
+        self.commands.calls = CallActivities(self.commands, self.runtime)
         self.tasks = TaskService(self.db, self.repository, self.commands, self.identity, self.clock)
         self.history = HistoryService(self.db, self.settings)
         self.decisions = DecisionService(self.repository)
@@ -36,6 +39,7 @@ class Engine:
         )
         self.events = EventService(self.db, self.repository, self.runtime, self.commands)
         self.records = RecordService(self.db)
+        self.external = ExternalTaskService(self.db, self.commands, self.clock, self.settings)
 
     def upgrade_schema(self) -> None:
         migrate.upgrade(self.db)

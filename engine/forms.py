@@ -24,6 +24,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from engine.errors import DataValidationError, ModelValidationError, Problem
 
 OVERWRITE = "x-overwrite"  # on a property: the step may replace a value already in the process data
+READ_ONLY = "readOnly"  # JSON Schema's own annotation: the field is shown, the step does not write it
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,17 @@ class Form:
 
     @cached_property
     def fields(self) -> frozenset[str]:
-        """The fields the form declares: its top-level ``properties``."""
-        return frozenset(self.schema.get("properties", {}))
+        """The fields the form lets its step write: its top-level ``properties`` but read-only ones."""
+        return frozenset(self.schema.get("properties", {})) - self.readonly
+
+    @cached_property
+    def readonly(self) -> frozenset[str]:
+        """Properties marked ``"readOnly": true``: shown to the step, never written by it."""
+        return frozenset(
+            name
+            for name, spec in self.schema.get("properties", {}).items()
+            if isinstance(spec, dict) and spec.get(READ_ONLY) is True
+        )
 
     @cached_property
     def overwritable(self) -> frozenset[str]:

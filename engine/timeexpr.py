@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from engine.cron import CronCycle, looks_like_cron, parse_cron
+
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<years>\d+(?:[.,]\d+)?)Y)?(?:(?P<months>\d+(?:[.,]\d+)?)M)?(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?"
     r"(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
@@ -105,8 +107,11 @@ class Cycle:
         return None
 
 
-def parse_cycle(text: str, now: datetime, default_tz: tzinfo = UTC) -> Cycle:
-    """``R[n]/start/period``, ``R[n]/period`` (first occurrence one period from ``now``)."""
+def parse_cycle(text: str, now: datetime, default_tz: tzinfo = UTC) -> Cycle | CronCycle:
+    """``R[n]/start/period``, ``R[n]/period`` (first occurrence one period from ``now``), or a
+    Quartz cron expression (engine/cron.py), evaluated in ``default_tz``."""
+    if looks_like_cron(text):
+        return parse_cron(text.strip(), default_tz)
     parts = text.strip().split("/")
     if not parts[0].upper().startswith("R") or len(parts) not in (2, 3):
         raise ValueError(

@@ -19,7 +19,8 @@ bp = Blueprint("events", __name__)
 @bp.post("/messages")
 @operation(
     "Deliver a message to the one instance waiting for it, or start an instance on it",
-    description="Correlated by `name` and `correlation_key`. 200: delivered to a waiting instance; "
+    description="Correlated by `name` and `correlation_key` (or the correlation property values the "
+    "payload carries), and by `business_key` when given. 200: delivered to a waiting instance; "
     "201: no instance waited but a model starts on this message, and a new instance was started "
     "(`Location` names it). Messages are not buffered: nobody waiting and nothing starting on it is "
     "404, so the sender knows at once it went nowhere. 409: several instances wait under this key, "
@@ -33,7 +34,9 @@ bp = Blueprint("events", __name__)
     links=instance_links("$response.body#/instance_id"),
 )
 def send_message(engine: Engine, actor: Actor, body: dict[str, Any]) -> Reply:
-    delivery = engine.events.correlate_message(body["name"], body["correlation_key"], body["data"], actor)
+    delivery = engine.events.correlate_message(
+        body["name"], body["correlation_key"], body["data"], actor, business_key=body["business_key"]
+    )
     if not delivery.started:
         return Reply(delivery)
     location = url_for("instances.get_instance", instance_id=delivery.instance_id)

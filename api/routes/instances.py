@@ -20,7 +20,7 @@ from api.schemas.instances import (
 )
 from engine import Engine
 from engine.history.verify import ChainVerification
-from engine.identity.actor import Actor
+from engine.identity.actor import ADMIN, Actor
 from engine.runtime.service import InstanceFilter, InstanceInfo
 
 bp = Blueprint("instances", __name__)
@@ -96,6 +96,22 @@ def get_instance(engine: Engine, actor: Actor, instance_id: int) -> InstanceInfo
 )
 def cancel(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]) -> InstanceInfo:
     return engine.runtime.cancel(instance_id, actor, body.get("reason"))
+
+
+@bp.post("/instances/<id:instance_id>/calls/retry")
+@operation(
+    "Retry the call activities of an instance that are incidents (admins)",
+    description="A call activity whose child could not start (its model was not deployed, say) or whose "
+    "child an admin cancelled: each starts a new child now. 409: the instance has no such incident.",
+    response=InstanceSchema,
+    writes=True,
+    groups=(ADMIN,),
+    errors=(404, 409),
+    links=instance_links("$response.body#/id"),
+)
+def retry_calls(engine: Engine, actor: Actor, instance_id: int) -> InstanceInfo:
+    engine.runtime.retry_calls(instance_id, actor)
+    return engine.runtime.get(instance_id, actor)
 
 
 @bp.post("/instances/<id:instance_id>/suspend")

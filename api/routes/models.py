@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, request, url_for
 
 from api.operation import Link, Reply, operation
 from api.routes.links import version_links
-from api.schemas.models import DeployResultSchema, ModelListSchema, ValidationReportSchema, VersionListSchema
+from api.schemas.models import (
+    DeployResultSchema,
+    ModelListSchema,
+    ModelPageSchema,
+    ValidationReportSchema,
+    VersionListSchema,
+)
 from api.uploads import BUNDLE_CONTENT, read_bundle
 from engine import Engine
 from engine.identity.actor import ADMIN, PROCESS_OWNER, Actor
 from engine.repository.bundle import Bundle
 from engine.repository.compiler import CompiledModel
 from engine.repository.service import DeployResult
+from engine.runtime.service import ModelPage
 
 bp = Blueprint("models", __name__)
 
@@ -56,7 +65,12 @@ def _bundle(engine: Engine) -> tuple[Bundle, bool, str | None]:
 )
 def deploy(engine: Engine, actor: Actor) -> Reply:
     bundle, strict, note = _bundle(engine)
-    result: DeployResult = engine.repository.deploy([bundle], actor, note=note, strict=strict)[0]
+    results = engine.repository.deploy([bundle], actor, note=note, strict=strict)
+    deployed = [
+        {"model_key": r.version.model_key, "version": r.version.version, "created": r.created}
+        for r in results
+    ]
+    result: DeployResult = replace(results[0], deployed=deployed)
     location = url_for("models.list_versions", key=result.version.model_key)
     return Reply(result, status=201 if result.created else 200, headers={"Location": location})
 
@@ -92,6 +106,24 @@ def validate(engine: Engine, actor: Actor) -> CompiledModel:
 )
 def list_models(engine: Engine, actor: Actor) -> dict:
     return {"items": engine.repository.list_models()}
+
+
+@bp.get("/models/<model_key:key>")
+@operation(
+    "Read a model: its latest version, start form and who may start it",
+    response=ModelPageSchema,
+    errors=(404,),
+    links={
+        "ListVersionsOfModel": Link("models.list_versions", {"key": "$response.body#/model_key"}),
+        "StartModel": Link(
+            "instances.start",
+            request_body={"model": "$response.body#/model_key"},
+            description="with data satisfying start_form",
+        ),
+    },
+)
+def get_model(engine: Engine, actor: Actor, key: str) -> ModelPage:
+    return engine.runtime.model_page(key, actor)
 
 
 @bp.get("/models/<key>/versions")

@@ -39,6 +39,9 @@ class ProblemSchema(Schema):
     instance = fields.String(metadata={"description": "the request path"})
     problems = fields.List(fields.Nested(ProblemItemSchema), required=True)
     reference = fields.String(metadata={"description": "500 only: the log reference of the failure"})
+    message = fields.String(
+        metadata={"description": "/engine-rest only: `detail` again, where Camunda's clients read it"}
+    )
 
 
 class PageQuery(Schema):

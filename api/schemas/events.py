@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_dump
 
-from api.schemas.fields import JsonObject, Text
+from api.schemas.fields import BusinessKey, JsonObject, Text
 from engine.events.service import SignalReport
 
 # Event names and correlation keys are matched against 200-character columns: a longer one could
@@ -27,7 +27,22 @@ class MessageBody(Schema):
             "example": "TS-2026-000001",
         },
     )
-    data = JsonObject(load_default=dict, metadata={"description": "payload, merged into the process data"})
+    business_key = BusinessKey(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "only the instance with this business key receives it (Camunda's "
+            "messageName + businessKey); with `correlation_key` both must match. A message start "
+            "event makes it the new instance's business key."
+        },
+    )
+    data = JsonObject(
+        load_default=dict,
+        metadata={
+            "description": "payload, merged into the process data. Without `correlation_key`, the "
+            "values of the message's BPMN correlation properties are read from it (and not merged again)"
+        },
+    )
 
 
 class DeliverySchema(Schema):

@@ -38,6 +38,49 @@ class InstanceSchema(Schema):
     updated_at = fields.DateTime(required=True)
     ended_at = fields.DateTime(required=True, allow_none=True)
     data = JsonObject(required=True)
+    parent = fields.Nested(
+        "ParentLinkSchema",
+        required=True,
+        allow_none=True,
+        metadata={"description": "the instance whose call activity started this one (null: none did)"},
+    )
+    children = fields.List(
+        fields.Nested("ChildLinkSchema"),
+        required=True,
+        metadata={"description": "what this instance's call activities started, oldest first"},
+    )
+    waiting_for = fields.List(
+        fields.String(),
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "what a running or suspended instance waits for: open user tasks, timers, "
+            "messages and signals, external tasks, child instances, incidents (an `incident: …` line "
+            "names what stopped it); empty once it ended; null in lists (read one instance for it)",
+            "example": ["user task manager_approval", "timer remind due 2026-03-02T09:00:00+00:00"],
+        },
+    )
+
+
+class ParentLinkSchema(Schema):
+    instance_id = fields.Integer(required=True)
+    element_id = fields.String(required=True, metadata={"description": "the parent's call activity"})
+
+
+class ChildLinkSchema(Schema):
+    instance_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: the child could not start"}
+    )
+    element_id = fields.String(required=True, metadata={"description": "the call activity"})
+    model_key = fields.String(required=True, metadata={"description": "the called model"})
+    status = fields.String(
+        required=True,
+        metadata={
+            "description": "running, completed, cancelled, incident (the child could not start or was "
+            "cancelled: `error` says why), resolved (an incident retried or left behind)"
+        },
+    )
+    error = fields.String(required=True, allow_none=True)
 
 
 class InstancePageSchema(PageSchema):

@@ -40,6 +40,19 @@ class ModelSummarySchema(Schema):
     deployed_at = fields.DateTime(required=True, metadata={"description": "of the latest version"})
 
 
+class ModelPageSchema(Schema):
+    model_key = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    latest = fields.Nested(VersionSchema, required=True)
+    start_form = JsonObject(
+        required=True, allow_none=True, metadata={"description": "the start form's JSON Schema, or null"}
+    )
+    starter_groups = fields.List(
+        fields.String(), required=True, metadata={"description": "empty: anyone may start it"}
+    )
+    may_start = fields.Boolean(required=True, metadata={"description": "whether the caller may start it"})
+
+
 class ModelListSchema(Schema):
     items = fields.List(fields.Nested(ModelSummarySchema), required=True)
 
@@ -50,6 +63,20 @@ class DeployResultSchema(Schema):
     )
     version = fields.Nested(VersionSchema, required=True)
     warnings = fields.List(fields.Nested(ProblemItemSchema), required=True)
+    deployed = fields.List(
+        fields.Nested("DeployedModelSchema"),
+        required=True,
+        metadata={
+            "description": "every model deployed: one per executable process of the BPMN file "
+            "(`version` above is the first)"
+        },
+    )
+
+
+class DeployedModelSchema(Schema):
+    model_key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    created = fields.Boolean(required=True)
 
 
 class ValidationReportSchema(Schema):

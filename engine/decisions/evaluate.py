@@ -27,10 +27,29 @@ def _typed_inputs(decision: Decision, scope: dict[str, Any]) -> None:
             )
 
 
+def _publish(decision: Decision, result: Any, scope: dict[str, Any]) -> None:
+    names: dict[str, Any] = {decision.id: result}
+    if decision.kind == "table" and len(decision.output_names) == 1:
+        names[decision.output_names[0]] = result
+    elif decision.kind == "table":
+        for output in decision.output_names:
+            if isinstance(result, list):
+                names[output] = [row.get(output) if isinstance(row, dict) else None for row in result]
+            else:
+                names[output] = result.get(output) if isinstance(result, dict) else None
+    for name, value in names.items():
+        if name != decision.name:
+            scope[name] = value
+
+
 def run(plan: Sequence[Decision], context: Mapping[str, Any]) -> DecisionOutcome:
     """Evaluate ``plan`` (required decisions first, the requested one last) over ``context``.
 
-    Each decision's result is visible to the decisions after it under the decision's name.
+    Each decision's result is visible to the decisions after it under the decision's name, its id
+    and the names of its outputs (Camunda 7's way: a required table's single output is read by its
+    output name, several outputs each by its own; a multiple-hit table's output is the list of the
+    matched rules' values). Like Camunda, a required decision's result hides a caller's value of the
+    same name: the decision is evaluated to provide that value.
     """
     if not isinstance(context, Mapping):
         raise DecisionError(
@@ -47,6 +66,8 @@ def run(plan: Sequence[Decision], context: Mapping[str, Any]) -> DecisionOutcome
         result, values, matched = decision.logic.evaluate(scope)
         if needs_scope:
             scope[decision.name] = result  # type: ignore[index]
+            if len(plan) > 1:
+                _publish(decision, result, scope)  # type: ignore[arg-type]
         results[decision.name] = result
         trace.append(
             DecisionTrace(

@@ -122,6 +122,16 @@ def _requirements(
     return required_decisions, required_inputs
 
 
+def published_names(source: DecisionSource) -> list[str]:
+    """The names a requiring decision may read this decision's result under: its name and its id,
+    and, as Camunda 7 publishes them, the names of its outputs (engine/decisions/evaluate.py)."""
+    names = [source.name, source.id]
+    if source.logic == "decisionTable" and source.table is not None:
+        # as table_builder names an output column: its name, else its label, else the decision's name
+        names += [(o.name or o.label or "").strip() or source.name for o in source.table.outputs]
+    return names
+
+
 def _plans(decisions: Mapping[str, Decision], log: ProblemLog) -> dict[str, tuple[Decision, ...]]:
     """For each decision: it and everything it requires, required ones first (depth-first)."""
     plans: dict[str, tuple[Decision, ...]] = {}
@@ -167,9 +177,13 @@ def _compile(
     problems = log.for_decision(source.file, source.id)
     required_decisions, required_inputs = _requirements(source, decisions, input_data, log)
     visible = None
-    if source.requirements:
+    # Only a decision that declares input data is a complete graph whose every name can be checked.
+    # One that requires decisions alone (Camunda 7's dinnerDecisions: inputData is optional there)
+    # reads its other names from the caller's data, so nothing can tell a typo from a variable.
+    if any(requirement.kind != "decision" for requirement in source.requirements):
         visible = frozenset(
-            [decisions[d].name for d in required_decisions] + [i.name for i in required_inputs]
+            [name for d in required_decisions for name in published_names(decisions[d])]
+            + [i.name for i in required_inputs]
         )
     try:
         default_language = language_of(source.expression_language)
@@ -282,7 +296,8 @@ def load_decision_model(files: Mapping[str, bytes]) -> DecisionModel:
     for document in documents:
         item_types.update(document.item_types)
     known_names = frozenset(
-        [s.name for s in sources.values()] + [d.name for same_id in input_data.values() for d in same_id]
+        [name for s in sources.values() for name in published_names(s)]
+        + [d.name for same_id in input_data.values() for d in same_id]
     )
 
     decisions: dict[str, Decision] = {}

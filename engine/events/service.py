@@ -20,16 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, true
 
 from engine.errors import ApprovalsError, Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.events.correlation import carried_fields, key_from_payload
 from engine.identity.actor import Actor
 from engine.repository.service import RepositoryService
 from engine.runtime.commands import RUNNING, InstanceCommands, LoadedInstance
 from engine.runtime.service import RuntimeService
 from engine.spiff.steps import deliver
 from engine.store.database import Database
-from engine.store.schema import event_subscriptions, model_versions
+from engine.store.schema import event_subscriptions, model_versions, process_instances
 from engine.tasks.scope import check_writes, payload_scope
 
 WAITING = "waiting"
@@ -80,46 +81,97 @@ class EventService:
             raise PermissionDenied(f"only members of {', '.join(allowed)} may send {name!r}")
 
     def correlate_message(
-        self, name: str, correlation_key: str | None, data: dict[str, Any] | None, actor: Actor
+        self,
+        name: str,
+        correlation_key: str | None,
+        data: dict[str, Any] | None,
+        actor: Actor,
+        business_key: str | None = None,
     ) -> Delivery:
+        """Deliver message ``name`` to the one instance waiting for it under ``correlation_key`` (or
+        under the correlation property values its payload carries), and, given ``business_key``
+        (Camunda's messageName + businessKey), only to the instance with that business key; or start
+        an instance on it."""
         payload = dict(data or {})
         if not name:
             raise InvalidInput("a message needs a name")
         key = None if correlation_key is None else str(correlation_key)
         with self.db.read() as conn:
-            waiting = conn.execute(
-                select(event_subscriptions).where(
-                    (event_subscriptions.c.kind == "message")
-                    & (event_subscriptions.c.event_name == name)
-                    & (event_subscriptions.c.status == WAITING)
-                    & event_subscriptions.c.instance_id.is_not(None)
-                    & (
-                        event_subscriptions.c.correlation_key == key
-                        if key is not None
-                        else event_subscriptions.c.correlation_key.is_(None)
-                    )
-                )
-            ).all()
+            waiting = self._waiting(conn, name, key, business_key, payload)
             starts = [] if waiting else self._start_subscriptions(conn, "message", name)
-        if len({w.instance_id for w in waiting}) > 1:
-            ids = ", ".join(str(w.instance_id) for w in waiting)
+        if len({w.instance_id for w, _ in waiting}) > 1:
+            ids = ", ".join(str(w.instance_id) for w, _ in waiting)
             raise Conflict(
                 f"message {name!r} with key {key!r} is awaited by several instances ({ids}); "
                 "a message goes to one"
             )
         if waiting:
-            subscription = waiting[0]
+            subscription, carried = waiting[0]
             self._check_sender(actor, subscription.version_id, subscription.element_id, name)
-            return self._deliver(subscription, "message_received", name, key, payload, actor)
+            payload = {k: v for k, v in payload.items() if k not in carried}
+            return self._deliver(
+                subscription, "message_received", name, subscription.correlation_key, payload, actor
+            )
         if starts:
             start = starts[0]
             self._check_sender(actor, start.version_id, start.element_id, name)
-            return self._start(start, "message", name, key, payload, actor)
+            return self._start(start, "message", name, business_key or key, payload, actor)
         raise NotFound(
             f"no process waits for message {name!r}"
             + (f" with key {key!r}" if key else "")
+            + (f" and business key {business_key!r}" if business_key else "")
             + " and none starts on it"
         )
+
+    def _waiting(
+        self, conn: Any, name: str, key: str | None, business_key: str | None, payload: dict[str, Any]
+    ) -> list[tuple[Any, set[str]]]:
+        """The waiting subscriptions the message reaches, each with the payload fields that only carried
+        its correlation values (they matched the instance's, so they are not written again)."""
+        subs = event_subscriptions.c
+        base = (
+            (subs.kind == "message")
+            & (subs.event_name == name)
+            & (subs.status == WAITING)
+            & subs.instance_id.is_not(None)
+        )
+        if business_key is not None:
+            base &= subs.instance_id.in_(
+                select(process_instances.c.id).where(process_instances.c.business_key == business_key)
+            )
+        # What each waiting event's correlation properties read from this payload, per model version.
+        derived: dict[tuple[int, str], tuple[tuple[str, ...], str | None]] = {}
+        for version_id, element_id in conn.execute(
+            select(subs.version_id, subs.element_id).where(base).distinct()
+        ).all():
+            trigger = self.repository.compiled(version_id).document.triggers.get(element_id)
+            expressions = trigger.correlation_properties if trigger is not None else ()
+            derived[(version_id, element_id)] = (expressions, key_from_payload(expressions, payload))
+        if key is not None:
+            condition = subs.correlation_key == key
+        elif business_key is not None:
+            condition = true()
+        else:
+            # Without a key: the waits that have none, and those whose key the payload carries.
+            condition = or_(
+                subs.correlation_key.is_(None),
+                *(
+                    (subs.version_id == version_id)
+                    & (subs.element_id == element_id)
+                    & (subs.correlation_key == k)
+                    for (version_id, element_id), (_, k) in derived.items()
+                    if k is not None
+                ),
+            )
+        found = []
+        for row in conn.execute(select(event_subscriptions).where(base & condition).order_by(subs.id)).all():
+            expressions, carried_key = derived.get((row.version_id, row.element_id), ((), None))
+            # Correlation values in the payload that contradict the instance's rule it out.
+            if carried_key is None:
+                found.append((row, set()))
+            elif carried_key == row.correlation_key:
+                found.append((row, carried_fields(expressions)))
+        return found
 
     def broadcast_signal(self, name: str, data: dict[str, Any] | None, actor: Actor) -> SignalReport:
         payload = dict(data or {})
@@ -188,7 +240,7 @@ class EventService:
                 data=payload,
             )
             loaded.record_steps(
-                deliver(loaded.workflow, subscription.spiff_task_id, subscription.element_id, payload)
+                deliver(loaded.workflow, subscription.spiff_task_id, subscription.element_id, payload, name)
             )
 
         self.commands.run(subscription.instance_id, actor, action, statuses=(RUNNING,))

@@ -10,6 +10,7 @@ line (for error messages). Models drawn in Camunda Modeler or bpmn-js work uncha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -50,6 +51,15 @@ def _local(tag: object) -> str:
 def _camunda(node: etree._Element, name: str) -> str | None:
     value = node.get(f"{{{CAMUNDA_NS}}}{name}")
     return value.strip() if value and value.strip() else None
+
+
+def _candidates(value: str | None) -> list[str]:
+    """A candidate list: names split at commas, or one expression whose commas are its own
+    (``${level > 2 ? 'vp' : 'manager'}``, ``=["finance", "legal"]``); its value may be a list."""
+    text = (value or "").strip()
+    if (text[:2] in ("${", "#{") and text.endswith("}")) or text.startswith("="):
+        return [text]
+    return _split(value)
 
 
 def _split(value: str | None) -> list[str]:
@@ -110,6 +120,11 @@ class FormField:
     values: tuple[str, ...]  # the ids of an enum field's camunda:value entries
     overwrite: bool
     line: int | None
+    # What engine/repository/form_data.py turns into a JSON Schema property.
+    label: str | None = None
+    default: str | None = None  # camunda:defaultValue, as written
+    value_names: tuple[str, ...] = ()  # the names of the camunda:value entries, beside ``values``
+    constraints: tuple[tuple[str, str | None], ...] = ()  # camunda:constraint (name, config)
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,21 @@ class EventTrigger:
     attached_to: str | None  # boundary events: the activity they sit on
     interrupting: bool
     properties: dict[str, str]
+    line: int | None
+    # The retrieval expressions of the message's BPMN correlation properties, in file order; empty
+    # when the event has the ``correlationKey`` extension property (engine/events/correlation.py).
+    correlation_properties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventSubprocessStart:
+    """A start event of an event subprocess (``triggeredByEvent="true"``)."""
+
+    id: str
+    event_subprocess: str
+    kind: str | None  # message, timer, signal, error, escalation, another definition, or None (plain)
+    timer_type: str | None
+    interrupting: bool  # isInterrupting
     line: int | None
 
 
@@ -149,6 +179,7 @@ class BpmnDocument:
     user_tasks: dict[str, UserTaskDefinition] = field(default_factory=dict)
     lanes: dict[str, tuple[str, int | None]] = field(default_factory=dict)  # lane name -> (lane id, line)
     start_form_key: str | None = None
+    start_form_fields: tuple[FormField, ...] = ()  # camunda:formData of a start event without formKey
     starter_groups: tuple[str, ...] = ()
     decision_refs: dict[str, str] = field(default_factory=dict)  # element id -> decision id
     triggers: dict[str, EventTrigger] = field(default_factory=dict)  # catching events inside the process
@@ -156,6 +187,11 @@ class BpmnDocument:
     process_starts: list[str] = field(default_factory=list)  # ids of the start events of the process itself
     records: dict[str, RecordSpec] = field(default_factory=dict)  # element id -> what it files
     scripts: dict[str, str] = field(default_factory=dict)  # element id -> script text
+    # start event id -> its event subprocess and definition (compiler._event_subprocess_problems)
+    event_subprocess_starts: dict[str, EventSubprocessStart] = field(default_factory=dict)
+    event_subprocesses: set[str] = field(default_factory=set)  # ids of subProcess triggeredByEvent="true"
+    # element id -> ExternalTaskDefinition (engine/repository/service_tasks.py fills it at compile)
+    external_tasks: dict[str, Any] = field(default_factory=dict)
     properties: dict[str, str] = field(default_factory=dict)
     # flows by source, built on first use (for as many flows as there were then)
     _outgoing_index: tuple[int, dict[str, list[SequenceFlow]]] | None = field(
@@ -237,6 +273,8 @@ def read_document(root: etree._Element, file_name: str, process: etree._Element)
         node_id = node.get("id")
         if not node_id or etree.QName(node.tag).namespace != BPMN_NS:
             continue
+        if kind == "subProcess" and _is_event_subprocess(node):
+            doc.event_subprocesses.add(node_id)
         if kind in _FLOW_NODE_TAGS:
             doc.elements[node_id] = Element(
                 node_id, kind, node.get("name"), node.sourceline, _container(node, process)
@@ -258,9 +296,12 @@ def read_document(root: etree._Element, file_name: str, process: etree._Element)
         elif kind == "startEvent" and node.getparent() is process:
             doc.process_starts.append(node_id)
             doc.start_form_key = doc.start_form_key or _camunda(node, "formKey")
+            doc.start_form_fields = doc.start_form_fields or _form_fields(node)
             trigger = _trigger(root, node)
             if trigger is not None:
                 doc.start_triggers.append(trigger)
+        elif kind == "startEvent" and _is_event_subprocess(node.getparent()):
+            doc.event_subprocess_starts[node_id] = _event_subprocess_start(node)
         elif kind == "businessRuleTask":
             ref = _camunda(node, "decisionRef")
             if ref:
@@ -283,7 +324,8 @@ def _trigger(root: etree._Element, node: etree._Element) -> EventTrigger | None:
     common = {
         "element_id": node.get("id", ""),
         "attached_to": node.get("attachedToRef"),
-        "interrupting": node.get("cancelActivity", "true").lower() != "false",
+        # cancelActivity on a boundary event, isInterrupting on an event subprocess's start
+        "interrupting": node.get("cancelActivity", node.get("isInterrupting", "true")).lower() != "false",
         "properties": props,
         "line": node.sourceline,
     }
@@ -313,6 +355,9 @@ def _trigger(root: etree._Element, node: etree._Element) -> EventTrigger | None:
             expression=None,
             name=name or node.get("name"),
             correlation=props.get("correlationKey") or correlation,
+            correlation_properties=(
+                () if props.get("correlationKey") else _retrieval_expressions(root, message_ref)
+            ),
             **common,
         )
     signal = node.find(f"{{{BPMN_NS}}}signalEventDefinition")
@@ -324,6 +369,29 @@ def _trigger(root: etree._Element, node: etree._Element) -> EventTrigger | None:
             kind="signal", timer_type=None, expression=None, name=name, correlation=None, **common
         )
     return None
+
+
+def _is_event_subprocess(node: etree._Element | None) -> bool:
+    return (
+        node is not None
+        and _local(node.tag) == "subProcess"
+        and node.get("triggeredByEvent", "false").strip().lower() == "true"
+    )
+
+
+def _event_subprocess_start(node: etree._Element) -> EventSubprocessStart:
+    definitions = [_local(child.tag) for child in node if _local(child.tag).endswith("EventDefinition")]
+    kind = definitions[0][: -len("EventDefinition")] if definitions else None
+    timer = node.find(f"{{{BPMN_NS}}}timerEventDefinition")
+    timer_types = [] if timer is None else [_local(c.tag) for c in timer if _local(c.tag).startswith("time")]
+    return EventSubprocessStart(
+        id=node.get("id", ""),
+        event_subprocess=node.getparent().get("id", ""),
+        kind=kind if len(definitions) == 1 else ("multiple" if definitions else None),
+        timer_type=timer_types[0] if timer_types else None,
+        interrupting=node.get("isInterrupting", "true").strip().lower() != "false",
+        line=node.sourceline,
+    )
 
 
 def _message(root: etree._Element, message_ref: str | None) -> tuple[str | None, str | None]:
@@ -341,16 +409,28 @@ def _message(root: etree._Element, message_ref: str | None) -> tuple[str | None,
     return name, correlation
 
 
+def _retrieval_expressions(root: etree._Element, message_ref: str | None) -> tuple[str, ...]:
+    """Every correlation property's retrieval expression for the message, in file order."""
+    if not message_ref:
+        return ()
+    found = root.xpath(
+        "./bpmn:correlationProperty/bpmn:correlationPropertyRetrievalExpression[@messageRef=$ref]/bpmn:formalExpression",
+        ref=message_ref,
+        namespaces=NSMAP,
+    )
+    return tuple(e.text.strip() for e in found if e.text and e.text.strip())
+
+
 def _user_task(node: etree._Element, lane: str | None) -> UserTaskDefinition:
     props = extension_properties(node)
     approval = props.get("approval")
-    groups = _split(_camunda(node, "candidateGroups")) or ([lane] if lane else [])
+    groups = _candidates(_camunda(node, "candidateGroups")) or ([lane] if lane else [])
     return UserTaskDefinition(
         id=node.get("id", ""),
         name=node.get("name"),
         lane=lane,
         candidate_groups=tuple(groups),
-        candidate_users=tuple(_split(_camunda(node, "candidateUsers"))),
+        candidate_users=tuple(_candidates(_camunda(node, "candidateUsers"))),
         assignee=_camunda(node, "assignee"),
         form_key=_camunda(node, "formKey"),
         due=_camunda(node, "dueDate") or props.get("dueIn"),
@@ -376,6 +456,15 @@ def _form_fields(node: etree._Element) -> tuple[FormField, ...]:
                 values=tuple(v.get("id", "") for v in item.xpath("./camunda:value", namespaces=NSMAP)),
                 overwrite=props.get("overwrite", "").strip().lower() in ("true", "yes", "1"),
                 line=item.sourceline,
+                label=item.get("label"),
+                default=item.get("defaultValue"),
+                value_names=tuple(
+                    v.get("name") or v.get("id", "") for v in item.xpath("./camunda:value", namespaces=NSMAP)
+                ),
+                constraints=tuple(
+                    ((c.get("name") or "").strip(), c.get("config"))
+                    for c in item.xpath("./camunda:validation/camunda:constraint", namespaces=NSMAP)
+                ),
             )
         )
     return tuple(fields)

@@ -13,18 +13,30 @@ from typing import Any
 
 from lxml import etree
 
+from engine.cron import CronError, check_cron, looks_like_cron
 from engine.errors import ModelValidationError, Problem, ScriptError
 from engine.forms import Form, load_form
-from engine.repository.bpmn_document import BpmnDocument, EventTrigger, executable_processes, read_document
+from engine.repository.bpmn_document import (
+    NSMAP,
+    BpmnDocument,
+    EventTrigger,
+    executable_processes,
+    read_document,
+)
 from engine.repository.bundle import FORM_KEY, Bundle
+from engine.repository.expression_checks import expression_problems
+from engine.repository.form_data import attach_form_data_forms
 from engine.repository.model_info import display_name, parse_model_info
+from engine.repository.service_tasks import read_service_tasks
+from engine.repository.unsupported import unsupported_problems
+from engine.scripting.expressions import compile_expression, is_expression
 from engine.scripting.sandbox import compile_sandboxed
+from engine.spiff.call_activity import CallDefinition, call_definitions
 from engine.spiff.parser import bpmn_schema_problems, compile_process
 from engine.timeexpr import parse_cycle, parse_datetime, parse_duration
 from engine.xmlsafe import parse_untrusted_xml
 
 MODEL_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$")
-_EXPRESSION = re.compile(r"^\$\{(.+)\}$", re.S)
 _ISO_TEXT = re.compile(r"^(R\d*/|P|-?\d{4}-\d{2}-\d{2})", re.I)
 
 
@@ -39,6 +51,9 @@ class CompiledModel:
     forms: dict[str, Form]
     info: dict[str, Any]
     warnings: list[Problem] = field(default_factory=list)
+    calls: dict[str, CallDefinition] = field(default_factory=dict)  # call activities by element id
+    # The executable processes of the BPMN file (each deployed as a model of its own), this one included.
+    file_processes: tuple[str, ...] = ()
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -54,7 +69,7 @@ class CompiledModel:
         used: dict[str, list[str]] = {}
         for task in self.document.user_tasks.values():
             for group in task.candidate_groups:
-                if not _EXPRESSION.match(group):
+                if not is_expression(group):
                     used.setdefault(group, []).append(task.id)
         for group in self.document.starter_groups:
             used.setdefault(group, []).append(self.document.process_id)
@@ -66,8 +81,12 @@ def compile_bundle(
     max_file_bytes: int,
     max_elements: int | None = None,
     max_depth: int | None = None,
+    process_id: str | None = None,
 ) -> CompiledModel:
     """Validate and compile ``bundle``; raise ModelValidationError listing every problem found.
+
+    ``process_id`` picks one of several executable processes of the file (``compile_bundle_all``);
+    without it the file must hold exactly one.
 
     ``max_elements`` and ``max_depth`` bound an upload's BPMN file before any work proportional to
     it (APPROVALS_MAX_MODEL_ELEMENTS, APPROVALS_MAX_MODEL_DEPTH). Stored versions are compiled
@@ -94,6 +113,9 @@ def compile_bundle(
     problems += bpmn_schema_problems(root, bpmn_name)
 
     processes = executable_processes(root)
+    file_processes = tuple(p.get("id", "") for p in processes)
+    if process_id is not None:
+        processes = [p for p in processes if p.get("id") == process_id]
     if len(processes) != 1:
         raise ModelValidationError(
             f"{bpmn_name} must contain exactly one executable process, found {len(processes)}",
@@ -119,13 +141,20 @@ def compile_bundle(
             )
         )
 
+    # First: what cannot run at all is the cause a person needs to read before any consequence of it.
+    problems += unsupported_problems(processes[0], bpmn_name)
     problems += _structure_problems(document)
     problems += _script_problems(document)
     problems += _trigger_problems(document)
+    problems += expression_problems(document, processes[0])
+    problems += read_service_tasks(processes[0], document)
     warnings += _task_warnings(document)
 
-    forms, form_problems = _load_forms(bundle, document)
+    forms, form_problems = _load_forms(bundle, document, _other_form_keys(root, processes[0], file_processes))
     problems += form_problems
+    generated, form_data_problems = attach_form_data_forms(document)
+    forms.update(generated)
+    problems += form_data_problems
 
     info: dict[str, Any] = {}
     if "model.toml" in bundle.files:
@@ -134,7 +163,15 @@ def compile_bundle(
             warnings += info_warnings
         except ModelValidationError as exc:
             problems += exc.problems
-        if info.get("key") and info["key"] != document.process_id:
+        if len(file_processes) > 1 and info.get("key") in file_processes:
+            # Several processes: model.toml belongs to the one its key names, the others have none.
+            if info["key"] != document.process_id:
+                info = {}
+        elif len(file_processes) > 1 and not info.get("key"):
+            # ... or, without a key, to the file's first executable process.
+            if document.process_id != file_processes[0]:
+                info = {}
+        elif info.get("key") and info["key"] != document.process_id:
             problems.append(
                 Problem(
                     f"key '{info['key']}' differs from the process id '{document.process_id}'",
@@ -157,6 +194,7 @@ def compile_bundle(
             f"{bundle.source}: {len(problems)} problem(s) prevent deployment", problems
         )
 
+    calls = call_definitions(spec, *(subprocess_specs or {}).values())
     return CompiledModel(
         model_key=document.process_id,
         name=display_name(info, document.process_name),
@@ -166,8 +204,110 @@ def compile_bundle(
         decisions=decisions,
         forms=forms,
         info=info,
-        warnings=warnings,
+        warnings=warnings + _call_warnings(document, calls, root, file_processes),
+        calls=calls,
+        file_processes=file_processes,
     )
+
+
+def compile_bundle_all(
+    bundle: Bundle,
+    max_file_bytes: int,
+    max_elements: int | None = None,
+    max_depth: int | None = None,
+) -> list[CompiledModel]:
+    """Every executable process of the bundle's BPMN file, each compiled as a model of its own
+    (sharing the bundle's forms and DMN files); problems of all of them are raised together."""
+    first = compile_bundle_or_problems(bundle, max_file_bytes, max_elements, max_depth, None)
+    if isinstance(first, CompiledModel) and len(first.file_processes) <= 1:
+        return [first]
+    if isinstance(first, CompiledModel):
+        keys = first.file_processes
+    else:
+        # "exactly one executable process": compile each of them instead.
+        bpmn_names = bundle.names("bpmn")
+        if len(bpmn_names) != 1:
+            raise first
+        root = parse_untrusted_xml(bundle.files[bpmn_names[0]], bpmn_names[0], max_file_bytes)
+        keys = tuple(p.get("id", "") for p in executable_processes(root))
+        if len(keys) <= 1:
+            raise first
+    models: list[CompiledModel] = []
+    problems: list[Problem] = []
+    for key in keys:
+        compiled = compile_bundle_or_problems(bundle, max_file_bytes, max_elements, max_depth, key)
+        if isinstance(compiled, CompiledModel):
+            models.append(compiled)
+        else:
+            problems += [p for p in compiled.problems if p not in problems]
+    if problems:
+        raise ModelValidationError(
+            f"{bundle.source}: {len(problems)} problem(s) prevent deployment", problems
+        )
+    return models
+
+
+def compile_bundle_or_problems(
+    bundle: Bundle,
+    max_file_bytes: int,
+    max_elements: int | None,
+    max_depth: int | None,
+    process_id: str | None,
+) -> CompiledModel | ModelValidationError:
+    try:
+        return compile_bundle(bundle, max_file_bytes, max_elements, max_depth, process_id)
+    except ModelValidationError as exc:
+        return exc
+
+
+def _other_form_keys(
+    root: etree._Element, process: etree._Element, file_processes: tuple[str, ...]
+) -> set[str]:
+    """Form keys the file's other executable processes use: a shared form is not unreferenced."""
+    keys: set[str] = set()
+    for other in executable_processes(root):
+        if other is process or other.get("id") not in file_processes:
+            continue
+        document = read_document(root, "", other)
+        keys.update(t.form_key for t in document.user_tasks.values() if t.form_key)
+        if document.start_form_key:
+            keys.add(document.start_form_key)
+    return keys
+
+
+def _call_warnings(
+    doc: BpmnDocument, calls: dict[str, CallDefinition], root: etree._Element, file_processes: tuple[str, ...]
+) -> list[Problem]:
+    """Call activities whose called model cannot come from this file (the deploy checks the repository)."""
+    not_executable = {
+        p.get("id")
+        for p in root.xpath("./bpmn:process", namespaces=NSMAP)
+        if p.get("id") not in file_processes
+    }
+    return [
+        Problem(
+            f"calls '{call.called_element}', a process of this file that is not executable: it is not "
+            "deployed, so the call fails at run time unless a model with that key is deployed",
+            file=doc.file_name,
+            line=call.line or doc.line_of(call.element_id),
+            element_id=call.element_id,
+        )
+        for call in calls.values()
+        if call.called_element in not_executable
+    ] + [
+        Problem(
+            f"calledElementBinding=\"deployment\" calls '{call.called_element}', which is not a process "
+            "of this file: it is never deployed together with this one, so every call is an incident",
+            file=doc.file_name,
+            line=call.line or doc.line_of(call.element_id),
+            element_id=call.element_id,
+        )
+        for call in calls.values()
+        if call.binding == "deployment"
+        and call.called_expression is None
+        and call.called_element not in file_processes
+        and call.called_element not in not_executable
+    ]
 
 
 def check_size(root: etree._Element, file_name: str, max_elements: int, max_depth: int) -> None:
@@ -227,6 +367,18 @@ def _structure_problems(doc: BpmnDocument) -> list[Problem]:
         outgoing.setdefault(flow.source, []).append(flow.id)
         incoming.setdefault(flow.target, []).append(flow.id)
     for element in doc.elements.values():
+        if element.id in doc.event_subprocesses:
+            if element.id in incoming or element.id in outgoing:
+                problems.append(
+                    Problem(
+                        "an event subprocess has no incoming or outgoing sequence flow: "
+                        "the event of its start event starts it",
+                        file=f,
+                        line=element.line,
+                        element_id=element.id,
+                    )
+                )
+            continue
         if element.kind not in ("startEvent", "boundaryEvent") and element.id not in incoming:
             problems.append(
                 Problem(
@@ -236,13 +388,67 @@ def _structure_problems(doc: BpmnDocument) -> list[Problem]:
                     element_id=element.id,
                 )
             )
-        if element.kind != "endEvent" and element.id not in outgoing:
+        if element.id not in outgoing and _must_lead_somewhere(element.kind):
             problems.append(
                 Problem(
-                    f"{element.kind} has no outgoing sequence flow (only end events may end a path)",
+                    f"{element.kind} has no outgoing sequence flow: "
+                    + (
+                        "a gateway must lead somewhere"
+                        if element.kind.endswith("Gateway")
+                        else "the path would end where it starts"
+                    ),
                     file=f,
                     line=element.line,
                     element_id=element.id,
+                )
+            )
+    return problems + _event_subprocess_problems(doc)
+
+
+def _must_lead_somewhere(kind: str) -> bool:
+    """Any other activity or event without an outgoing flow ends its path (an implicit end, as in
+    BPMN and Camunda 7); a gateway or a start event with nowhere to go is a drawing mistake, and
+    Camunda refuses a gateway without one too."""
+    return kind == "startEvent" or kind.endswith("Gateway")
+
+
+_EVENT_SUBPROCESS_KINDS = ("message", "timer", "signal", "error", "escalation")
+
+
+def _event_subprocess_problems(doc: BpmnDocument) -> list[Problem]:
+    problems = []
+    starts: dict[str, int] = {}
+    for start in doc.event_subprocess_starts.values():
+        starts[start.event_subprocess] = starts.get(start.event_subprocess, 0) + 1
+        if start.kind is None:
+            message = (
+                "the start event of an event subprocess needs an event definition "
+                f"({', '.join(_EVENT_SUBPROCESS_KINDS)}): a plain start event would never be triggered"
+            )
+        elif start.kind not in _EVENT_SUBPROCESS_KINDS:
+            message = (
+                f"a {start.kind} start event in an event subprocess is not supported "
+                f"(use {', '.join(_EVENT_SUBPROCESS_KINDS)})"
+            )
+        elif start.kind == "error" and not start.interrupting:
+            message = 'an error start event always interrupts its scope (BPMN): remove isInterrupting="false"'
+        elif start.kind == "timer" and start.timer_type == "timeCycle" and start.interrupting:
+            message = (
+                "an interrupting event subprocess runs once: use timeDate or timeDuration, "
+                'or set isInterrupting="false" to run it at every occurrence of the cycle'
+            )
+        else:
+            continue
+        problems.append(Problem(message, file=doc.file_name, line=start.line, element_id=start.id))
+    for element_id in sorted(doc.event_subprocesses):
+        count = starts.get(element_id, 0)
+        if count != 1:
+            problems.append(
+                Problem(
+                    f"an event subprocess needs exactly one start event; this one has {count}",
+                    file=doc.file_name,
+                    line=doc.line_of(element_id),
+                    element_id=element_id,
                 )
             )
     return problems
@@ -267,12 +473,6 @@ def _script_problems(doc: BpmnDocument) -> list[Problem]:
             problems.append(
                 Problem(exc.message, file=doc.file_name, line=doc.line_of(element_id), element_id=element_id)
             )
-    for flow in doc.flows.values():
-        if flow.condition:
-            try:
-                compile_sandboxed(flow.condition, "eval")
-            except ScriptError as exc:
-                problems.append(Problem(exc.message, file=doc.file_name, line=flow.line, element_id=flow.id))
     return problems
 
 
@@ -309,12 +509,19 @@ def timer_problem(trigger: EventTrigger, starts_process: bool = False) -> str | 
     """Why the timer's definition cannot be used, or None.
 
     A timer start event is scheduled at deploy, before any instance exists: there is no process
-    data an expression could read, so only ISO 8601 text is accepted there.
+    data an expression could read, so only literal text (ISO 8601, or a cron cycle) is accepted there.
     """
     text = trigger.expression or ""
     if trigger.timer_type is None or not text:
         return "the timer needs a timeDate, timeDuration or timeCycle with a value"
-    expression = _EXPRESSION.match(text)
+    expression = is_expression(text)
+    if trigger.timer_type == "timeCycle" and not expression and looks_like_cron(text):
+        # A Quartz cron cycle is literal text like ISO: start events may use it too.
+        try:
+            check_cron(text.strip(), UTC, datetime.now(UTC))
+        except CronError as exc:
+            return f"invalid timeCycle: {exc}"
+        return None
     if starts_process and (expression or not _ISO_TEXT.match(text)):
         return (
             f"a timer start event cannot use an expression ({text!r}): it is scheduled at deploy, "
@@ -323,7 +530,7 @@ def timer_problem(trigger: EventTrigger, starts_process: bool = False) -> str | 
         )
     if expression or not _ISO_TEXT.match(text):
         try:
-            compile_sandboxed(expression.group(1) if expression else text, "eval")
+            compile_expression(text)  # ${…} JUEL, =… FEEL, else Python (engine/scripting/expressions.py)
         except ScriptError as exc:
             return exc.message
         return None
@@ -352,7 +559,9 @@ def _task_warnings(doc: BpmnDocument) -> list[Problem]:
     ]
 
 
-def _load_forms(bundle: Bundle, doc: BpmnDocument) -> tuple[dict[str, Form], list[Problem]]:
+def _load_forms(
+    bundle: Bundle, doc: BpmnDocument, used_elsewhere: set[str] | None = None
+) -> tuple[dict[str, Form], list[Problem]]:
     forms: dict[str, Form] = {}
     problems: list[Problem] = []
     referenced: dict[str, str] = {}  # form key -> element id
@@ -390,7 +599,7 @@ def _load_forms(bundle: Bundle, doc: BpmnDocument) -> tuple[dict[str, Form], lis
             problems += exc.problems
     for name in bundle.names("form"):
         key = name[len("forms/") : -len(".json")]
-        if key not in referenced:
+        if key not in referenced and key not in (used_elsewhere or ()):
             problems.append(Problem(f"form '{key}' is not referenced by any task or start event", file=name))
     return forms, problems
 

@@ -22,7 +22,7 @@ from engine.errors import InvalidInput, ModelValidationError, NotFound, Permissi
 from engine.identity.actor import Actor
 from engine.identity.service import check_group_names, ensure_groups, known_groups
 from engine.repository.bundle import Bundle, collect_bundles, file_kind
-from engine.repository.compiler import CompiledModel, check_groups, compile_bundle
+from engine.repository.compiler import CompiledModel, check_groups, compile_bundle, compile_bundle_all
 from engine.store.database import Database
 from engine.store.schema import model_files, model_versions
 from engine.timers.schedule import register_start_triggers
@@ -57,6 +57,9 @@ class DeployResult:
     version: VersionInfo
     created: bool
     warnings: list[Problem]
+    # Every model the request deployed, this one included: a BPMN file with several executable
+    # processes deploys each as a model of its own. Filled by the API's deploy route.
+    deployed: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -119,9 +122,17 @@ class RepositoryService:
 
         ``organisation`` is what deploy would register first, so it counts as known here too.
         """
+        return self.validate_all(bundle, strict, organisation)[0]
+
+    def validate_all(
+        self, bundle: Bundle, strict: bool = False, organisation: dict[str, str] | None = None
+    ) -> list[CompiledModel]:
+        """``validate`` for every executable process of the bundle (each is a model of its own)."""
         with self.db.read() as conn:
             known = known_groups(conn) | set(check_group_names(organisation or {}))
-            return self._validated(bundle, known, strict)
+            models = self._validated_all(bundle, known, strict)
+            _add_call_warnings(conn, models, {m.model_key for m in models}, strict)
+            return models
 
     def deploy(
         self,
@@ -152,24 +163,28 @@ class RepositoryService:
             failures: list[str] = []
             for bundle in bundles:
                 try:
-                    model = self._validated(bundle, known, strict)
-                    # Earlier versions shipped with a model only fill an empty history: replayed into a
-                    # repository that already has versions they would come after the newest.
-                    replay = bundle.history if not _has_versions(conn, model.model_key) else ()
-                    compiled.append([(old, self._validated(old, known, strict)) for old in replay])
-                    for old, old_model in compiled[-1]:
-                        if old_model.model_key != model.model_key:
-                            raise InvalidInput(
-                                f"{old.source} defines process '{old_model.model_key}', not "
-                                f"'{model.model_key}': an earlier version must keep the process id"
-                            )
-                    compiled[-1].append((bundle, model))
+                    # Several executable processes in one file: each is a model of its own.
+                    for model in self._validated_all(bundle, known, strict):
+                        # Earlier versions shipped with a model only fill an empty history: replayed into
+                        # a repository that already has versions they would come after the newest.
+                        replay = bundle.history if not _has_versions(conn, model.model_key) else ()
+                        compiled.append(
+                            [(old, self._validated(old, known, strict, model.model_key)) for old in replay]
+                        )
+                        for old, old_model in compiled[-1]:
+                            if old_model.model_key != model.model_key:
+                                raise InvalidInput(
+                                    f"{old.source} defines process '{old_model.model_key}', not "
+                                    f"'{model.model_key}': an earlier version must keep the process id"
+                                )
+                        compiled[-1].append((bundle, model))
                 except ModelValidationError as exc:
                     failures.append(exc.message)
                     problems += [replace(p, file=p.file or bundle.source) for p in exc.problems]
             if failures:
                 raise ModelValidationError("; ".join(failures) + " (nothing was deployed)", problems)
             keys = [versions[-1][1].model_key for versions in compiled]
+            _add_call_warnings(conn, [versions[-1][1] for versions in compiled], set(keys), strict)
             if len(set(keys)) != len(keys):
                 raise InvalidInput("two bundles define the same process id: " + ", ".join(sorted(keys)))
             for bundle, model in (pair for versions in compiled for pair in versions):
@@ -191,8 +206,20 @@ class RepositoryService:
             "max_depth": self.settings.max_model_depth,
         }
 
-    def _validated(self, bundle: Bundle, known: set[str], strict: bool) -> CompiledModel:
-        model = compile_bundle(bundle, **self._limits())
+    def _validated_all(self, bundle: Bundle, known: set[str], strict: bool) -> list[CompiledModel]:
+        return [
+            self._checked(model, bundle, known, strict)
+            for model in compile_bundle_all(bundle, **self._limits())
+        ]
+
+    def _validated(
+        self, bundle: Bundle, known: set[str], strict: bool, process_id: str | None = None
+    ) -> CompiledModel:
+        return self._checked(
+            compile_bundle(bundle, **self._limits(), process_id=process_id), bundle, known, strict
+        )
+
+    def _checked(self, model: CompiledModel, bundle: Bundle, known: set[str], strict: bool) -> CompiledModel:
         group_problems = check_groups(model, known)
         if strict and (group_problems or model.warnings):
             raise ModelValidationError(
@@ -330,6 +357,9 @@ class RepositoryService:
         model = self.cache.get(version_id)
         if model is None:
             with self.db.read() as conn:
+                model_key = conn.scalar(
+                    select(model_versions.c.model_key).where(model_versions.c.id == version_id)
+                )
                 rows = conn.execute(
                     select(model_files.c.name, model_files.c.content).where(
                         model_files.c.version_id == version_id
@@ -340,6 +370,8 @@ class RepositoryService:
             model = compile_bundle(
                 Bundle({r.name: bytes(r.content) for r in rows}, f"version {version_id}"),
                 self.settings.max_file_bytes,
+                # A file with several processes holds this version's model and others.
+                process_id=model_key,
             )
             self.cache.put(version_id, model)
         return model
@@ -373,6 +405,34 @@ class RepositoryService:
             json.loads(row.info),
             files,
         )
+
+
+def _add_call_warnings(
+    conn: Connection, models: list[CompiledModel], deploying: set[str], strict: bool
+) -> None:
+    """A call activity naming a model that is neither deployed nor deployed now: a warning (it may be
+    deployed later; until then reaching it is an incident), or, with ``strict``, a refusal."""
+    deployed = set(conn.scalars(select(model_versions.c.model_key).distinct()))
+    problems = []
+    for model in models:
+        warned = {w.element_id for w in model.warnings}  # e.g. "calls a process that is not executable"
+        found = [
+            Problem(
+                f"calls model '{call.called_element}', which is not deployed: deploy it before an "
+                "instance reaches this call activity (until then that instance gets an incident)",
+                file=model.document.file_name,
+                line=call.line or model.document.line_of(call.element_id),
+                element_id=call.element_id,
+            )
+            for call in model.calls.values()
+            if call.called_expression is None
+            and call.called_element not in deployed | deploying
+            and call.element_id not in warned
+        ]
+        model.warnings = model.warnings + found
+        problems += found
+    if strict and problems:
+        raise ModelValidationError("strict validation refuses warnings", problems)
 
 
 def _has_versions(conn: Connection, model_key: str) -> bool:

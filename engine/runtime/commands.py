@@ -33,6 +33,7 @@ from engine.errors import (
     ScriptError,
     WorkflowError,
 )
+from engine.external.sync import sync_external
 from engine.history.keys import chain_keys
 from engine.history.recorder import HistoryRecorder
 from engine.identity.actor import Actor
@@ -40,10 +41,14 @@ from engine.records.service import file_record
 from engine.repository.compiler import CompiledModel
 from engine.repository.service import RepositoryService
 from engine.runtime.cache import WorkflowCache
+from engine.runtime.stalls import STALLED, check_stalled
 from engine.runtime.waits import sync_waits
 from engine.spiff import state as spiff_state
 from engine.spiff.context import CommandContext, WorkLimit
+from engine.spiff.event_subprocesses import EventSubprocessStartEvent
+from engine.spiff.flow_nodes import PASS_THROUGH_KINDS, PASSED
 from engine.spiff.steps import Step, advance, instance_data, thrown_events
+from engine.spiff.tokens import token_positions
 from engine.spiff.workflow import ApprovalsWorkflow
 from engine.store.database import Database
 from engine.store.fastpath import fast_writer
@@ -77,10 +82,22 @@ class LoadedInstance:
     sync_inbox: bool = True
     task: tuple[Row, TaskInfo] | None = None  # the task a task command targets: its row, as read under lock
     created_tasks: list[Any] = field(default_factory=list)  # inbox rows this command created
+    # Call activities (runtime/calls.py): instances this command also changed (children started or
+    # cancelled, a parent moved on), to remember once committed; and why this one changes.
+    related: list[tuple[Any, int]] = field(default_factory=list)
+    started_by_parent: bool = False
+    cancelled_by_parent: bool = False
+    # The event that ends the instance (instance_completed/cancelled), recorded after everything the
+    # command did to the instance's waits, so the trail reads in causal order.
+    ending: tuple[str, dict[str, Any]] | None = None
 
     @property
     def id(self) -> int:
         return self.row.id
+
+    def end_with(self, type_: str, **data: Any) -> None:
+        """Record the instance's end as the command's last event."""
+        self.ending = (type_, data)
 
     def advance(self) -> None:
         """Run the workflow's automatic elements and record what they did."""
@@ -138,9 +155,23 @@ class LoadedInstance:
                 removed=step.removed,
             )
         elif step.kind == "EndEvent":
-            self.history.add("end_event", actor, self.now, element_id=step.element_id)
+            self.history.add("end_event", actor, self.now, element_id=step.element_id, **(step.thrown or {}))
+        elif step.thrown is not None:
+            self.history.add("event_thrown", actor, self.now, element_id=step.element_id, **step.thrown)
         elif step.kind in ("BoundaryEvent", "IntermediateCatchEvent"):
             self.history.add("event_caught", actor, self.now, element_id=step.element_id)
+        elif step.kind == EventSubprocessStartEvent.__name__:
+            start = doc.event_subprocess_starts.get(step.element_id)
+            self.history.add(
+                "event_caught",
+                actor,
+                self.now,
+                element_id=step.element_id,
+                event_subprocess=start.event_subprocess if start else None,
+                interrupting=start.interrupting if start else None,
+            )
+        elif step.kind in PASS_THROUGH_KINDS:
+            self.history.add(PASSED, actor, self.now, element_id=step.element_id)
 
     def _file_record(self, step: Step) -> None:
         spec = self.model.document.records.get(step.element_id)
@@ -210,6 +241,7 @@ class InstanceCommands:
         self.settings = settings
         self.cache = WorkflowCache(0 if settings.cold_commands else settings.workflow_cache_size)
         self.timezone = ZoneInfo(settings.timezone)
+        self.calls: Any = None  # engine.runtime.calls.CallActivities, wired by the facade
         self._upsert_states = upsert_statement(
             self.db.dialect,
             instance_task_states,
@@ -344,6 +376,8 @@ class InstanceCommands:
         """Keep the workflow of a committed command for the next one."""
         if loaded.workflow is not None:
             self.cache.put(loaded.id, revision, loaded.workflow, loaded.fingerprint)
+        for other, other_revision in loaded.related:
+            self.remember(other, other_revision)
 
     def _load(self, conn: Connection, row: Row, actor: Actor, needs_workflow: bool) -> LoadedInstance:
         model = self.repository.compiled(row.version_id)
@@ -400,14 +434,16 @@ class InstanceCommands:
         conn, row, wf = loaded.conn, loaded.row, loaded.workflow
         values: dict[str, Any] = {}
         if wf is not None:
+            if self.calls is not None and loaded.model.calls:
+                self.calls.sync(loaded)  # children started, or cancelled, in this transaction
             data = instance_data(wf)
             encoded = self._checked_depth(data, row.data)
             if loaded.status == RUNNING and wf.is_completed():
                 loaded.status = COMPLETED
                 loaded.ended_at = loaded.now
-                loaded.history.add(
-                    "instance_completed", loaded.actor.name, loaded.now, data=instance_data(wf)
-                )
+                loaded.end_with("instance_completed", data=instance_data(wf))
+            if self.calls is not None and row.parent_instance_id is not None:
+                self.calls.child_ended(loaded)  # the parent moves on (or gets an incident) now
             if loaded.sync_inbox:
                 loaded.created_tasks = sync_inbox(
                     conn,
@@ -419,15 +455,18 @@ class InstanceCommands:
                     actor=loaded.actor.name,
                     suspended=loaded.status == SUSPENDED,
                 )
-            sync_waits(
-                conn,
-                instance=row,
-                workflow=wf,
-                model=loaded.model,
-                history=loaded.history,
-                now=loaded.now,
-                actor=loaded.actor.name,
-            )
+            # Timer and subscription rows, then external-task rows: each table kept in step with what
+            # the workflow now waits for, in this transaction.
+            for sync in (sync_waits, sync_external):
+                sync(
+                    conn,
+                    instance=row,
+                    workflow=wf,
+                    model=loaded.model,
+                    history=loaded.history,
+                    now=loaded.now,
+                    actor=loaded.actor.name,
+                )
             for kind, name, payload in thrown_events(wf):
                 conn.execute(
                     insert(outbox).values(
@@ -438,6 +477,8 @@ class InstanceCommands:
                     )
                 )
                 loaded.history.add(f"{kind}_thrown", loaded.actor.name, loaded.now, name=name)
+            if loaded.status == RUNNING and loaded.sync_inbox:
+                self._check_stalled(loaded)
             changes = spiff_state.save_changes(wf, loaded.fingerprint)
             values["v_data"] = encoded
             if encoded != row.data:
@@ -465,6 +506,8 @@ class InstanceCommands:
             values["v_state"] = changes.envelope
             if self.settings.verify_state:
                 _verify_state(conn, row.id, wf)
+        if loaded.ending is not None:
+            loaded.history.add(loaded.ending[0], loaded.actor.name, loaded.now, **loaded.ending[1])
         loaded.history.flush(conn)
         # The revision counts changes of the workflow state; inbox-only commands (claim, assign)
         # leave it, so the cached workflow stays valid.
@@ -485,6 +528,20 @@ class InstanceCommands:
                 f"instance {row.id} was changed by another command at the same time; try again"
             )
         return revision
+
+    def _check_stalled(self, loaded: LoadedInstance) -> None:
+        def record(message: str, positions: list[str]) -> None:
+            loaded.history.add(
+                "incident",
+                loaded.actor.name,
+                loaded.now,
+                element_id=positions[0] if positions else None,
+                reason=STALLED,
+                elements=positions,
+                error=message,
+            )
+
+        check_stalled(loaded.conn, loaded.row, token_positions(loaded.workflow), record)
 
 
 def _verify_state(conn: Connection, instance_id: int, workflow: ApprovalsWorkflow) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +19,9 @@ from engine.forms import Form
 from engine.identity.actor import PROCESS_OWNER, Actor
 from engine.repository.service import RepositoryService
 from engine.runtime.business_keys import next_business_key
+from engine.runtime.calls import call_children
 from engine.runtime.commands import CANCELLED, RUNNING, SUSPENDED, InstanceCommands, LoadedInstance
+from engine.runtime.stalls import why_waiting
 from engine.runtime.visibility import INSTANCE_COLUMNS, require_visible, visible_to
 from engine.spiff.steps import cancel as cancel_workflow
 from engine.spiff.steps import initial_data, instance_data
@@ -30,6 +32,22 @@ from engine.tasks.views import OPEN
 
 BUSINESS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 SYSTEM_VARIABLES = ("initiator", "business_key")
+
+
+def may_start(actor: Actor, model: Any) -> bool:
+    """candidateStarterGroups: when a model names them, only their members (and admins) start it."""
+    starters = model.document.starter_groups
+    return not starters or actor.is_admin or actor.in_any(*starters)
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    model_key: str
+    name: str | None
+    latest: Any  # engine.repository.service.VersionInfo
+    start_form: dict[str, Any] | None  # JSON Schema, or None: the model has no start form
+    starter_groups: list[str]  # empty: anyone may start it
+    may_start: bool  # for the person asking
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,13 @@ class InstanceInfo:
     updated_at: datetime
     ended_at: datetime | None
     data: dict[str, Any]
+    # Call activities: the instance whose call activity started this one, and what this one's call
+    # activities started (engine/runtime/calls.py).
+    parent: dict[str, Any] | None = None
+    children: list[dict[str, Any]] = field(default_factory=list)
+    # What a running or suspended instance waits for (runtime/stalls.py); read for one instance only,
+    # None in lists.
+    waiting_for: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +84,8 @@ class InstanceFilter:
     offset: int = 0
 
 
-def _info(row: Any) -> InstanceInfo:
+def _info(row: Any, children: list[dict[str, Any]] | None = None) -> InstanceInfo:
+    parent_id = getattr(row, "parent_instance_id", None)
     return InstanceInfo(
         row.id,
         row.model_key,
@@ -72,6 +98,8 @@ def _info(row: Any) -> InstanceInfo:
         row.updated_at,
         row.ended_at,
         json.loads(row.data),
+        {"instance_id": parent_id, "element_id": row.parent_element_id} if parent_id is not None else None,
+        children or [],
     )
 
 
@@ -90,6 +118,22 @@ class RuntimeService:
         self.clock = clock
         self.timezone = ZoneInfo(settings.timezone)
 
+    def model_page(self, model_key: str, actor: Actor) -> ModelPage:
+        """What a person about to start a model needs: its latest version, start form, who may start it."""
+        with self.db.read() as conn:
+            version_id = self.repository.resolve_version_id(conn, model_key, None)
+        model = self.repository.compiled(version_id)
+        latest = self.repository.get_version(model_key)
+        start_form = model.start_form
+        return ModelPage(
+            model_key=model_key,
+            name=latest.name,
+            latest=latest,
+            start_form=start_form.schema if start_form else None,
+            starter_groups=list(model.document.starter_groups),
+            may_start=may_start(actor, model),
+        )
+
     # --- commands -------------------------------------------------------------------------
 
     def start(
@@ -105,9 +149,9 @@ class RuntimeService:
         with self.db.read() as conn:
             version_id = self.repository.resolve_version_id(conn, model_key, version)
         model = self.repository.compiled(version_id)
-        starters = model.document.starter_groups
-        if starters and not actor.is_admin and not actor.in_any(*starters):
-            raise PermissionDenied(f"only members of {', '.join(starters)} may start {model_key}")
+        if not may_start(actor, model):
+            starters = ", ".join(model.document.starter_groups)
+            raise PermissionDenied(f"only members of {starters} may start {model_key}")
         try:
             with self.db.transaction() as conn:
                 info, loaded, revision = self.start_in(conn, version_id, actor, data, business_key)
@@ -127,10 +171,14 @@ class RuntimeService:
         business_key: str | None = None,
         trigger: dict[str, Any] | None = None,
         check_form: bool = True,
+        initiator: str | None = None,
+        parent: tuple[int, str, str] | None = None,
     ) -> tuple[InstanceInfo, LoadedInstance, int]:
         """Start an instance inside the caller's transaction (timers and messages start them too).
 
         The caller commits, then hands ``loaded`` and the revision to ``commands.remember``.
+        A call activity starts its child with ``parent`` (instance id, element id, SpiffWorkflow task
+        id) and the parent's ``initiator`` (engine/runtime/calls.py).
         """
         model = self.repository.compiled(version_id)
         model_key = model.model_key
@@ -160,7 +208,7 @@ class RuntimeService:
                 version_id=version_id,
                 business_key=business_key,
                 status=RUNNING,
-                initiator=actor.name,
+                initiator=initiator or actor.name,
                 started_at=now,
                 updated_at=now,
                 revision=0,
@@ -168,12 +216,17 @@ class RuntimeService:
                 data="{}",
                 last_seq=0,
                 last_hash="",
+                parent_instance_id=parent[0] if parent else None,
+                parent_element_id=parent[1] if parent else None,
+                parent_spiff_task_id=parent[2] if parent else None,
             )
         ).inserted_primary_key[0]
         row = conn.execute(select(process_instances).where(process_instances.c.id == instance_id)).one()
         loaded = self.commands.create(conn, row, actor, model, workflow)
+        loaded.started_by_parent = parent is not None
         initial_data(
-            workflow, {**data, **model.properties, "initiator": actor.name, "business_key": business_key}
+            workflow,
+            {**data, **model.properties, "initiator": initiator or actor.name, "business_key": business_key},
         )
         loaded.history.add(
             "instance_started",
@@ -185,6 +238,15 @@ class RuntimeService:
             data=data,
             **({"trigger": trigger} if trigger else {}),
         )
+        if parent is not None:
+            loaded.history.add(
+                "started_by_call_activity",
+                actor.name,
+                now,
+                element_id=model.document.process_id,
+                parent_instance_id=parent[0],
+                parent_element_id=parent[1],
+            )
         loaded.advance()
         revision = self.commands.persist_created(loaded)
         info = InstanceInfo(
@@ -194,11 +256,14 @@ class RuntimeService:
             version_id,
             business_key,
             loaded.status,
-            actor.name,
+            initiator or actor.name,
             now,
             loaded.now,
             loaded.ended_at,
             instance_data(workflow),
+            waiting_for=why_waiting(conn, instance_id) if loaded.status in (RUNNING, SUSPENDED) else [],
+            parent={"instance_id": parent[0], "element_id": parent[1]} if parent else None,
+            children=call_children(conn, [instance_id]).get(instance_id, []) if model.calls else [],
         )
         return info, loaded, revision
 
@@ -209,10 +274,23 @@ class RuntimeService:
             cancel_workflow(loaded.workflow)
             loaded.status = CANCELLED
             loaded.ended_at = loaded.now
-            loaded.history.add("instance_cancelled", actor.name, loaded.now, reason=reason)
+            loaded.end_with("instance_cancelled", reason=reason)
 
-        self.commands.run(instance_id, actor, action, statuses=(RUNNING, SUSPENDED))
+        if self.commands.calls is None:
+            self.commands.run(instance_id, actor, action, statuses=(RUNNING, SUSPENDED))
+        else:
+            # Its children are cancelled in the same transaction: lock them first (runtime/calls.py).
+            with self.db.transaction() as conn:
+                self.commands.calls.lock_descendants(conn, instance_id, not self.db.is_sqlite)
+                _, loaded, revision = self.commands.execute_in(
+                    conn, instance_id, actor, action, statuses=(RUNNING, SUSPENDED)
+                )
+            self.commands.remember(loaded, revision)
         return self.get(instance_id, actor)
+
+    def retry_calls(self, instance_id: int, actor: Actor) -> int:
+        """Admins: start again every call activity of the instance that is an incident."""
+        return self.commands.calls.retry(instance_id, actor)
 
     def suspend(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceInfo:
         return self._set_suspended(instance_id, actor, True, reason)
@@ -246,7 +324,10 @@ class RuntimeService:
 
     def get(self, instance_id: int, actor: Actor) -> InstanceInfo:
         with self.db.read() as conn:
-            return _info(require_visible(conn, instance_id, actor))
+            row = require_visible(conn, instance_id, actor)
+            info = _info(row, call_children(conn, [instance_id]).get(instance_id))
+            waits = why_waiting(conn, instance_id) if row.status in (RUNNING, SUSPENDED) else []
+            return replace(info, waiting_for=waits)
 
     def list(self, actor: Actor, filters: InstanceFilter | None = None) -> list[InstanceInfo]:
         f = filters or InstanceFilter()
@@ -271,7 +352,9 @@ class RuntimeService:
         query = query.order_by(process_instances.c.started_at.desc(), process_instances.c.id.desc())
         query = query.limit(max(1, min(f.limit, 500))).offset(max(0, f.offset))
         with self.db.read() as conn:
-            return [_info(r) for r in conn.execute(query)]
+            rows = conn.execute(query).all()
+            children = call_children(conn, [r.id for r in rows])
+            return [_info(r, children.get(r.id)) for r in rows]
 
 
 def _business_key_taken(conn: Connection, model_key: str, business_key: str) -> bool:

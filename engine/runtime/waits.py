@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.errors import WorkflowError
+from engine.events.correlation import key_from_data
 from engine.history.recorder import HistoryRecorder
 from engine.repository.compiler import CompiledModel
-from engine.scripting.sandbox import evaluate
+from engine.scripting.expressions import evaluate
 from engine.spiff.steps import Waiting, wait_was_met, waiting_events
 from engine.store.fastpath import fast_writer
 from engine.store.schema import event_subscriptions, timers
@@ -99,16 +100,19 @@ _CLOSE_SUBSCRIPTION = (
 
 def correlation_key(model: CompiledModel, waiting: Waiting, business_key: str | None) -> str | None:
     """The key a message must carry to reach this waiting event: the instance's business key,
-    unless the model names a correlation expression for the message."""
+    unless the model names a correlation expression or BPMN correlation properties for the message
+    (engine/events/correlation.py)."""
     trigger = model.document.triggers.get(waiting.element_id)
     if trigger is None or not trigger.correlation:
         return business_key
+    expressions = trigger.correlation_properties
     try:
+        if expressions:
+            return key_from_data(expressions, waiting.data)
         value = evaluate(trigger.correlation, waiting.data)
     except Exception as exc:
-        raise WorkflowError(
-            f"message event '{waiting.element_id}': correlation key {trigger.correlation!r} failed: {exc}"
-        )
+        shown = ", ".join(expressions) if expressions else trigger.correlation
+        raise WorkflowError(f"message event '{waiting.element_id}': correlation key {shown!r} failed: {exc}")
     return None if value is None else str(value)
 
 
@@ -178,10 +182,14 @@ def sync_waits(
             "timer_scheduled", actor, now, element_id=waiting_timer.element_id, due_at=waiting_timer.due_at
         )
 
-    events_now = {(w.spiff_task_id, w.element_id): w for w in waiting if w.kind in ("message", "signal")}
+    # One catch event may wait for a message and a signal at once: a wait is its task, element, kind
+    # and name.
+    events_now = {
+        (w.spiff_task_id, w.element_id, w.kind, w.name): w for w in waiting if w.kind in ("message", "signal")
+    }
     for row in conn.execute(_WAITING_SUBSCRIPTIONS, {"instance_id": instance.id}).all():
-        if events_now.pop((row.spiff_task_id, row.element_id), None) is None:
-            delivered = wait_was_met(workflow, row.spiff_task_id, row.element_id)
+        if events_now.pop((row.spiff_task_id, row.element_id, row.kind, row.event_name), None) is None:
+            delivered = wait_was_met(workflow, row.spiff_task_id, row.element_id, row.event_name)
             writer.execute(
                 conn,
                 _CLOSE_SUBSCRIPTION,

@@ -50,6 +50,8 @@ _FORBIDDEN_CALLS = {
     "memoryview",
 }
 
+FORBIDDEN_NAMES = frozenset(_FORBIDDEN_CALLS)  # for translated text (juel.py): read as data instead
+
 # What a script can name before its data: the sandbox's globals, its builtins through
 # ``__builtins__``, and the guards (which data cannot hide: their names start with ``_``).
 SANDBOX_GLOBALS: Mapping[str, Any] = {**GLOBALS, **GUARDS}
@@ -71,7 +73,7 @@ def _policy_problems(tree: ast.AST) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _compile(source: str, mode: str) -> tuple[CodeType, bool]:
+def _compile(source: str, mode: str, policy: type = BudgetingTransformer) -> tuple[CodeType, bool]:
     kind = "expression" if mode == "eval" else "script"
     try:
         tree = ast.parse(source, mode=mode)
@@ -80,7 +82,7 @@ def _compile(source: str, mode: str) -> tuple[CodeType, bool]:
     problems = _policy_problems(tree)
     if not problems:
         compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-        result = compiler(tree, policy=BudgetingTransformer)
+        result = compiler(tree, policy=policy)
         if result.errors:
             problems = list(result.errors)
         else:
@@ -89,12 +91,12 @@ def _compile(source: str, mode: str) -> tuple[CodeType, bool]:
     raise ScriptError(f"The {kind} breaks the sandbox rules: " + "; ".join(problems))
 
 
-def compile_sandboxed(source: str, mode: str) -> CodeType:
+def compile_sandboxed(source: str, mode: str, policy: type = BudgetingTransformer) -> CodeType:
     """Compile ``source`` ('eval' for expressions, 'exec' for scripts) under the sandbox rules.
 
     Raises ScriptError naming the line of the first violation or syntax error.
     """
-    return _compile(source, mode)[0]
+    return _compile(source, mode, policy)[0]
 
 
 _BASE = {**GLOBALS, **GUARDS}
@@ -179,15 +181,25 @@ def _tamed(exc: Exception, budget: budgets.Budget) -> Exception:
 
 
 def evaluate(
-    expression: str, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]] | None = None
+    expression: str,
+    names: Mapping[str, Any],
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+    *,
+    policy: type = BudgetingTransformer,
+    helpers: Mapping[str, Any] | None = None,
 ) -> Any:
     """Evaluate a Python expression over ``names`` (task data) inside the sandbox.
 
     ``functions`` are the caller's additions to the sandbox's globals (e.g. ``now`` bound to the
     command's clock); like the globals, a process variable of the same name hides them.
+    ``policy`` and ``helpers`` serve text the engine translated (JUEL, engine/scripting/juel.py):
+    a compiler that lets it name its helpers, and the helpers, which data cannot hide.
     """
-    code, uses_decimal = _compile(expression.strip(), "eval")
-    return _run(code, _scope(names, functions), uses_decimal)
+    code, uses_decimal = _compile(expression.strip(), "eval", policy)
+    scope = _scope(names, functions)
+    if helpers:
+        scope.update(helpers)
+    return _run(code, scope, uses_decimal)
 
 
 def execute(

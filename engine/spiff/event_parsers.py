@@ -10,6 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.event_parsers import (
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
     BoundaryEventParser,
     EventDefinitionParser,
     IntermediateCatchEventParser,
@@ -22,6 +27,37 @@ from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 
 from engine.spiff.events import CorrelatedMessage, CycleTimer, DateTimer, DurationTimer
+
+_EVENT_SUBPROCESS_STARTS = [
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+]
+
+
+def _checking_ref(parse: Any, attribute: str, registry: str, kind: str) -> Any:
+    def checked(self: Any, definition: Any) -> Any:
+        ref = definition.get(attribute)
+        if ref and ref not in getattr(self.process_parser.parser, registry):
+            self.raise_validation_exception(f"{attribute} '{ref}' names no bpmn:{kind} of this file")
+        return parse(self, definition)
+
+    return checked
+
+
+# SpiffWorkflow 3.2.0 reports an errorRef or escalationRef naming nothing with a call its own
+# raise_validation_exception does not accept, so people read "TypeError(... 'node')". Patched on the
+# base class: end events, which keep SpiffWorkflow's own parser, are covered too.
+if not getattr(EventDefinitionParser, "_approvals_refs_checked", False):
+    EventDefinitionParser.parse_error_event = _checking_ref(
+        EventDefinitionParser.parse_error_event, "errorRef", "errors", "error"
+    )
+    EventDefinitionParser.parse_escalation_event = _checking_ref(
+        EventDefinitionParser.parse_escalation_event, "escalationRef", "escalations", "escalation"
+    )
+    EventDefinitionParser._approvals_refs_checked = True
 
 
 class _EngineEvents(EventDefinitionParser):
@@ -44,6 +80,12 @@ class _EngineEvents(EventDefinitionParser):
 
 class EngineStartEventParser(_EngineEvents, StartEventParser):
     def create_task(self) -> Any:
+        if self.node.getparent().get("triggeredByEvent", "").lower() == "true":
+            # An event subprocess's start also catches errors and escalations
+            # (engine/spiff/event_subprocesses.py).
+            task = self._create_task(self.get_event_definition(_EVENT_SUBPROCESS_STARTS))
+            self.spec.start.connect(task)
+            return task
         if self.node.getparent() is self.process_parser.node:
             task = self._create_task(NoneEventDefinition(description="Default"))
             self.spec.start.connect(task)

@@ -2,9 +2,9 @@
 
 Timers read the command's clock (so tests move time instead of sleeping) and accept what
 modelling tools write: plain ISO 8601 text (``PT2H``, ``2026-12-31T18:00:00+08:00``,
-``R/2026-01-31T18:00:00+08:00/P1M``), ``${expression}`` over the process data, or — as
-SpiffWorkflow models do — a Python expression. Calendar units are calendar units and the
-n-th occurrence of a cycle is computed from its start (engine/timeexpr.py).
+``R/2026-01-31T18:00:00+08:00/P1M``), ``${expression}`` (JUEL) or ``=expression`` (FEEL) over
+the process data, or — as SpiffWorkflow models do — a Python expression. Calendar units are
+calendar units and the n-th occurrence of a cycle is computed from its start (engine/timeexpr.py).
 
 Messages are correlated by the engine before they reach a task, so catching one here only
 stores its payload, which is merged into the task data when the task runs.
@@ -23,11 +23,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
 )
 
+from engine.cron import CronCycle, looks_like_cron
 from engine.errors import WorkflowError
-from engine.scripting.sandbox import evaluate
+from engine.scripting.expressions import evaluate, is_expression
 from engine.timeexpr import Cycle, add_duration, parse_cycle, parse_datetime, parse_duration
 
-_EXPRESSION = re.compile(r"^\$\{(.+)\}$", re.S)
 _ISO = re.compile(r"^(R\d*/|P|-?\d{4}-\d{2}-\d{2})", re.I)
 
 
@@ -47,12 +47,11 @@ def _is_due(task: Any, moment: datetime) -> bool:
 def timer_value(task: Any, expression: str) -> Any:
     """The timer's definition for this task: ISO text as written, or the value of its expression."""
     text = (expression or "").strip()
-    match = _EXPRESSION.match(text)
     try:
         functions = task.workflow.top_workflow.functions
-        if match:
-            return evaluate(match.group(1), task.data, functions)
-        if _ISO.match(text):
+        if is_expression(text):  # ${…} JUEL, =… FEEL (engine/scripting/expressions.py)
+            return evaluate(text, task.data, functions)
+        if _ISO.match(text) or looks_like_cron(text):
             return text
         return evaluate(text, task.data, functions)
     except Exception as exc:
@@ -106,7 +105,7 @@ class DurationTimer(DurationTimerEventDefinition):
 class CycleTimer(CycleTimerEventDefinition):
     """Fires at every occurrence of an ISO repeating interval; done after its last repetition."""
 
-    def _cycle(self, my_task: Any, state: dict[str, Any]) -> Cycle:
+    def _cycle(self, my_task: Any, state: dict[str, Any]) -> Cycle | CronCycle:
         return parse_cycle(
             state["cycle"], datetime.fromisoformat(state["anchor"]), _context(my_task).timezone
         )

@@ -9,7 +9,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine.scripting import sandbox
+from engine.scripting import expressions, sandbox
 from engine.spiff.context import CommandContext
 
 
@@ -21,7 +21,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict | None = None) -> Any:
         if external_context:
             context = {**context, **external_context}
-        return sandbox.evaluate(expression, context, self.functions)
+        # Conditions, loop cardinalities, completion conditions: JUEL, FEEL or Python by one rule.
+        return expressions.evaluate(expression, context, self.functions)
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict | None = None) -> bool:
         if external_context:

@@ -81,6 +81,15 @@ def _predicted_marker(task: Any) -> Any:
     return None
 
 
+def _marker(task: Any) -> Any:
+    """What decides whether an unchanged-looking task must be written again: a finished task's number
+    of children (a non-interrupting event subprocess arms its next copy below its scope's finished
+    start, engine/spiff/event_subprocesses.py), or a predicted task's marker."""
+    if task._state & _FINISHED:
+        return len(task._children)
+    return _predicted_marker(task)
+
+
 @dataclass
 class StateChanges:
     envelope: str
@@ -123,12 +132,14 @@ def save_changes(workflow: ApprovalsWorkflow, previous: Fingerprint | None) -> S
             subprocesses[key] = attributes
         for task_id, task in wf.tasks.items():
             settled = _settled(task)
-            marker = None if task._state & _FINISHED else _predicted_marker(task)
+            marker = _marker(task)
             known = before.get(task_id)
             if known is None:
                 order = next_ord
                 next_ord += 1
-            elif (settled and known[0]) or (marker is not None and marker == known[2]):
+            elif (settled and known[0] and marker == known[2]) or (
+                not task._state & _FINISHED and marker is not None and marker == known[2]
+            ):
                 now[task_id] = known
                 continue
             else:
@@ -172,8 +183,7 @@ def restore(
     known = {}
     for _, wf in _all_workflows(workflow):
         for task_id, task in wf.tasks.items():
-            marker = None if task._state & _FINISHED else _predicted_marker(task)
-            known[task_id] = (_settled(task), order[task_id], marker)
+            known[task_id] = (_settled(task), order[task_id], _marker(task))
     next_ord = rows[-1][1] + 1 if rows else 0
     return workflow, Fingerprint(known, next_ord)
 

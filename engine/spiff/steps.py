@@ -21,6 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.errors import CommandLimitExceeded, Conflict, Problem
 from engine.spiff.context import WorkLimit
 from engine.spiff.errors import translate
+from engine.spiff.event_subprocesses import thrown_by
 from engine.spiff.events import CycleTimer, DateTimer, DurationTimer, timer_due
 from engine.spiff.workflow import ApprovalsWorkflow
 
@@ -40,6 +41,8 @@ class Step:
     # A loop or multi-instance element completes under one id once per instance and once more as the
     # whole, whose data holds only the merged outputs; filing a record per completion must skip the latter.
     wraps_instances: bool = False
+    # An end or throw event's error, escalation or terminate: what it threw, for the history.
+    thrown: dict[str, Any] | None = None
 
 
 def _element_id(spec: Any) -> str | None:
@@ -66,7 +69,7 @@ def _observe(task: Any) -> Step | None:
         changed = {k: v for k, v in task.data.items() if k not in before or before[k] != v}
         removed = [k for k in before if k not in task.data]
         return Step(element_id, kind, changed=changed, removed=removed, data=task.data)
-    return Step(element_id, kind, data=task.data)
+    return Step(element_id, kind, data=task.data, thrown=thrown_by(spec))
 
 
 def advance(workflow: ApprovalsWorkflow) -> list[Step]:
@@ -168,6 +171,15 @@ def _waits_of(task: Any) -> list[tuple[str, Any]]:
     """(element id, event definition) pairs a waiting task waits for. An event-based gateway waits,
     in SpiffWorkflow, for the definitions of the events after it: one pair per such event."""
     definition = task.task_spec.event_definition
+    if (
+        isinstance(definition, MultipleEventDefinition)
+        and type(task.task_spec).__name__ != "EventBasedGateway"
+    ):
+        # One catch event with several definitions (message and signal, say): any one of them, or
+        # with parallelMultiple all of them — those not yet caught.
+        own = _element_id(task.task_spec) or task.task_spec.name
+        seen = [event.event_definition for event in task.internal_data.get("seen_events", [])]
+        return [(own, d) for d in definition.event_definitions if d not in seen]
     if isinstance(definition, MultipleEventDefinition):
         outputs = task.task_spec.outputs
         return [
@@ -204,14 +216,21 @@ def fire_timers(workflow: ApprovalsWorkflow) -> list[Step]:
 
 
 def deliver(
-    workflow: ApprovalsWorkflow, spiff_task_id: str, element_id: str, payload: dict[str, Any]
+    workflow: ApprovalsWorkflow,
+    spiff_task_id: str,
+    element_id: str,
+    payload: dict[str, Any],
+    name: str | None = None,
 ) -> list[Step]:
-    """Hand a correlated message or a signal, with its payload, to the waiting event ``element_id``
-    (of task ``spiff_task_id``), and advance."""
+    """Hand a correlated message or a signal (``name``), with its payload, to the waiting event
+    ``element_id`` (of task ``spiff_task_id``), and advance."""
     task = workflow.find_task(UUID(spiff_task_id))
     if task is None or task.state != TaskState.WAITING:
         raise Conflict("the event is no longer awaited: the process moved on")
-    definition = dict(_waits_of(task)).get(element_id)
+    candidates = [d for e, d in _waits_of(task) if e == element_id]
+    # A catch event with several definitions takes the one the delivery is for.
+    named = [d for d in candidates if name is not None and getattr(d, "name", None) == name]
+    definition = (named or candidates or [None])[0]
     if definition is None:
         raise Conflict(f"event '{element_id}' is not awaited here")
     try:
@@ -222,13 +241,25 @@ def deliver(
     return advance(workflow)
 
 
-def wait_was_met(workflow: ApprovalsWorkflow, spiff_task_id: str, element_id: str) -> bool:
-    """Did the event ``element_id`` that task ``spiff_task_id`` waited for happen — rather than the task
-    being cancelled, or (an event-based gateway) another of its events happening first?"""
+def wait_was_met(
+    workflow: ApprovalsWorkflow, spiff_task_id: str, element_id: str, name: str | None = None
+) -> bool:
+    """Did the event ``element_id`` (message or signal ``name``) that task ``spiff_task_id`` waited
+    for happen — rather than the task being cancelled, or (an event-based gateway, a catch event with
+    several definitions) another of its events happening first?"""
     task = workflow.find_task(UUID(spiff_task_id))
     if task is None or task.state & (TaskState.CANCELLED | TaskState.ERROR):
         return False
-    if isinstance(task.task_spec.event_definition, MultipleEventDefinition):
+    definition = task.task_spec.event_definition
+    if (
+        isinstance(definition, MultipleEventDefinition)
+        and type(task.task_spec).__name__ != "EventBasedGateway"
+    ):
+        seen = [event.event_definition for event in task.internal_data.get("seen_events", [])]
+        if name is None:  # a timer of the event
+            return any(isinstance(d, CycleTimer | DateTimer | DurationTimer) for d in seen)
+        return any(getattr(d, "name", None) == name for d in seen)
+    if isinstance(definition, MultipleEventDefinition):
         return element_id in {_element_id(child.task_spec) for child in task.children}
     return True
 

@@ -19,6 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.spiff import task_index, tree_walks
 from engine.spiff.context import CommandContext
+from engine.spiff.event_subprocesses import ScopedEventManager
 from engine.spiff.script_engine import command_functions, sandbox_script_engine
 from engine.spiff.task_index import TaskIndex, index_of
 from engine.spiff.tree_walks import UNLIMITED_DEPTH
@@ -83,6 +84,10 @@ class ApprovalsWorkflow(BpmnWorkflow):
         engine = sandbox_script_engine(self.functions)
         super().__init__(spec, subprocess_specs, script_engine=engine, **kwargs)
         self.tasks = TaskIndex(self.tasks)
+        # Errors and escalations reach the event subprocesses of the throwing scope first.
+        scoped = ScopedEventManager(self)
+        scoped.tasks = self.event_manager.tasks
+        self.event_manager = scoped
         self.context = CommandContext()
 
     # --- SpiffWorkflow's tree walks, as flat scans ---------------------------------------------

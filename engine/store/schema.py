@@ -164,7 +164,13 @@ process_instances = Table(
     # moved to a shorter chain without the key. NULL until a keyed command wrote the instance.
     Column("head_seal", String(80)),
     Column("error", Text),
+    # A child started by a call activity: the parent instance, its call activity's element and
+    # SpiffWorkflow task (engine/runtime/calls.py); NULL for an instance started otherwise.
+    Column("parent_instance_id", Integer, ForeignKey("process_instances.id")),
+    Column("parent_element_id", String(200)),
+    Column("parent_spiff_task_id", String(36)),
     UniqueConstraint("model_key", "business_key"),
+    Index("ix_process_instances_parent_instance_id", "parent_instance_id"),
     Index("ix_process_instances_status", "status"),
     Index("ix_process_instances_initiator", "initiator"),
     Index("ix_process_instances_business_key", "business_key"),
@@ -189,6 +195,25 @@ instance_task_states = Table(
     # '' for the top-level workflow, else the id of the task that owns the subprocess.
     Column("workflow_key", String(36), nullable=False),
     Column("payload", Text, nullable=False),
+)
+
+# One row per call activity reached: which child instance it started (or why it could not: an
+# incident), kept in step inside the parent's commands (engine/runtime/calls.py).
+instance_calls = Table(
+    "instance_calls",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("parent_instance_id", Integer, ForeignKey("process_instances.id"), nullable=False),
+    Column("parent_element_id", String(200), nullable=False),
+    Column("parent_spiff_task_id", String(36), nullable=False),
+    Column("called_key", String(200), nullable=False),
+    Column("child_instance_id", Integer, ForeignKey("process_instances.id")),
+    Column("status", String(20), nullable=False),  # running | completed | cancelled | incident
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Index("ix_instance_calls_parent_instance_id_status", "parent_instance_id", "status"),
+    Index("ix_instance_calls_child_instance_id", "child_instance_id"),
 )
 
 # --- inbox ----------------------------------------------------------------------------------
@@ -333,4 +358,32 @@ records = Table(
     Column("data", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_records_kind_created_at", "kind", "created_at"),
+)
+
+# --- external tasks (engine/external) ------------------------------------------------------
+
+external_tasks = Table(
+    "external_tasks",
+    metadata,
+    # Camunda's external-task ids are strings; workers only ever echo them back.
+    Column("id", String(32), primary_key=True),
+    Column("instance_id", Integer, ForeignKey("process_instances.id"), nullable=False),
+    Column("version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("model_key", String(200), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("spiff_task_id", String(36), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("priority", BigInteger, nullable=False, default=0),
+    Column("business_key", String(100)),
+    Column("worker_id", String(200)),
+    Column("lock_expires_at", UTCDateTime),
+    Column("retries", Integer),  # NULL until a failure sets it, as in Camunda
+    Column("error_message", Text),
+    Column("error_details", Text),
+    Column("available_at", UTCDateTime),  # a failed task is fetched again from here (retryTimeout)
+    Column("status", String(20), nullable=False),  # open | completed | cancelled | incident
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Index("ix_external_tasks_status_topic", "status", "topic"),
+    Index("ix_external_tasks_instance_id_status", "instance_id", "status"),
 )

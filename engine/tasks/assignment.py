@@ -1,23 +1,22 @@
 """Who a new task is for, when it is due and how urgent it is, from its BPMN attributes.
 
 Each attribute is either literal (``sales_manager``, ``P2D``, ``2026-12-31T18:00:00+08:00``,
-``70``) or a ``${expression}`` over the task's data, evaluated in the sandbox. Candidate
-groups may therefore come from a decision table (``${approval_level}``).
+``70``) or an expression over the task's data (``${…}`` JUEL, ``=…`` FEEL: one rule for every
+place, engine/scripting/expressions.py). Candidate groups may therefore come from a decision table
+(``${approval_level}``).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from engine.errors import WorkflowError
 from engine.repository.bpmn_document import UserTaskDefinition
-from engine.scripting.sandbox import evaluate
+from engine.scripting.expressions import evaluate, is_expression
 from engine.timeexpr import add_duration, parse_duration
 
-_EXPRESSION = re.compile(r"^\$\{(.+)\}$", re.S)
 DEFAULT_PRIORITY = 50
 
 
@@ -31,11 +30,10 @@ class Assignment:
 
 
 def _value(raw: str, data: dict[str, Any], task: UserTaskDefinition, attribute: str) -> Any:
-    match = _EXPRESSION.match(raw.strip())
-    if not match:
+    if not is_expression(raw):
         return raw.strip()
     try:
-        return evaluate(match.group(1), data)
+        return evaluate(raw.strip(), data)
     except Exception as exc:
         raise WorkflowError(f"user task '{task.id}': {attribute} expression {raw!r} failed: {exc}")
 

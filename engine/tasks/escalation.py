@@ -12,7 +12,6 @@ Each is recorded in the instance history.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +21,11 @@ from engine import jsonvalues
 from engine.errors import WorkflowError
 from engine.history.recorder import HistoryRecorder
 from engine.repository.bpmn_document import EventTrigger
-from engine.scripting.sandbox import evaluate
+from engine.scripting.expressions import evaluate, is_expression
 from engine.store.schema import outbox, user_task_candidates, user_tasks
 from engine.tasks.conditions import ANYONE
 from engine.tasks.views import OPEN, task_infos
 
-_EXPRESSION = re.compile(r"^\$\{(.+)\}$", re.S)
 _TRUE = {"true", "yes", "1"}
 
 _OPEN_TASKS_OF_ELEMENTS = select(user_tasks).where(
@@ -38,10 +36,9 @@ _OPEN_TASKS_OF_ELEMENTS = select(user_tasks).where(
 
 
 def _groups(raw: str, data: dict[str, Any], element_id: str) -> list[str]:
-    match = _EXPRESSION.match(raw.strip())
-    if match:
+    if is_expression(raw):
         try:
-            value = evaluate(match.group(1), data)
+            value = evaluate(raw.strip(), data)
         except Exception as exc:
             raise WorkflowError(f"boundary event '{element_id}': escalate expression {raw!r} failed: {exc}")
         items = value if isinstance(value, list | tuple | set) else str(value or "").split(",")

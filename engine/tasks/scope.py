@@ -31,6 +31,7 @@ class WriteScope:
     declared_by: str  # for people: "form 'contract_approval'", "the 'payload' property of event …"
     fields: frozenset[str]
     overwritable: frozenset[str]
+    readonly: frozenset[str] = frozenset()  # shown to the step but not written by it
 
 
 def task_scope(form: Form | None, definition: UserTaskDefinition | None, form_key: str | None) -> WriteScope:
@@ -38,7 +39,7 @@ def task_scope(form: Form | None, definition: UserTaskDefinition | None, form_ke
     if form_key:
         if form is None:  # a form key whose form is missing was refused at deploy; be safe anyway
             return WriteScope(f"form '{form_key}'", frozenset(), frozenset())
-        return WriteScope(f"form '{form_key}'", form.fields, form.overwritable)
+        return WriteScope(f"form '{form_key}'", form.fields, form.overwritable, form.readonly)
     fields = definition.form_fields if definition is not None else ()
     where = f"the camunda:formData of task '{definition.id}'" if definition is not None else "the task"
     declared = frozenset(f.id for f in fields if f.id)
@@ -56,7 +57,9 @@ def check_writes(scope: WriteScope, data: dict[str, Any], current: dict[str, Any
     replacing a value ``current`` holds without the field being declared overwritable."""
     problems = []
     for name in sorted(data):
-        if name not in scope.fields:
+        if name in scope.readonly:
+            problems.append(Problem(f"is read-only in this step ({scope.declared_by})", field=name))
+        elif name not in scope.fields:
             declared = ", ".join(sorted(scope.fields)) or "nothing"
             problems.append(
                 Problem(f"not a field of this step ({scope.declared_by} declares {declared})", field=name)

@@ -12,7 +12,7 @@ from engine.errors import ModelValidationError, Problem
 from engine.repository.bpmn_document import EventTrigger
 from engine.repository.compiler import CompiledModel
 from engine.store.schema import event_subscriptions, timers
-from engine.timeexpr import Cycle, add_duration, parse_cycle, parse_datetime, parse_duration
+from engine.timeexpr import add_duration, parse_cycle, parse_datetime, parse_duration
 
 PENDING, CANCELLED, WAITING = "pending", "cancelled", "waiting"
 
@@ -33,7 +33,7 @@ def next_start(
     """After a start timer fired: its next occurrence after ``now`` (None for one-shot timers)."""
     if trigger.timer_type != "timeCycle":
         return None
-    cycle: Cycle = parse_cycle(trigger.expression or "", anchor, tz)
+    cycle = parse_cycle(trigger.expression or "", anchor, tz)
     return _swap(cycle.next_after(now, occurrence + 1))
 
 

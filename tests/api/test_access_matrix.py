@@ -66,6 +66,24 @@ def _a_timer_is_an_incident(api: Api, cs: Countersign) -> None:
         conn.execute(update(timers).where(timers.c.id == 1).values(status="incident", attempts=5))
 
 
+EXTERNAL_TASK = "0" * 31 + "1"  # an external task's id is 32 hex digits: this one is made so
+
+
+def _an_external_task_is_locked(api: Api, cs: Countersign) -> None:
+    """External task EXTERNAL_TASK of a new instance of tests/external's PLAIN model, locked by worker w."""
+    from engine.external.service import TopicRequest
+    from engine.store.schema import external_tasks
+    from tests.external.models import PLAIN
+    from tests.factories import deploy_files
+
+    root = api.engine.identity.actor("root")
+    deploy_files(api.engine, {"plain.bpmn": PLAIN})
+    api.engine.runtime.start("plain", root, {})
+    with api.engine.db.transaction() as conn:
+        conn.execute(update(external_tasks).values(id=EXTERNAL_TASK))
+    api.engine.external.fetch_and_lock(root, "w", 1, [TopicRequest("work", 60_000)])
+
+
 ROUTES = [
     # public
     Route("GET", "/health", (200, 200, 200, 200, 200)),
@@ -86,6 +104,7 @@ ROUTES = [
     Route("POST", "/users/fay/tokens", (201, 403, 403, 201, 401), json={"label": "laptop"}),
     # models
     Route("GET", "/models", (200, 200, 200, 200, 401)),
+    Route("GET", "/models/countersign", (200, 200, 200, 200, 401)),
     Route("GET", "/models/countersign/versions", (200, 200, 200, 200, 401)),
     Route("GET", "/models/countersign/versions/1/files/forms/approval.json", (200, 200, 200, 200, 401)),
     Route("POST", "/models", (403, 201, 403, 201, 401), files=_assignment_bundle),
@@ -104,6 +123,8 @@ ROUTES = [
     Route(
         "POST", "/instances/1/resume", (403, 200, 403, 200, 401), json={"reason": "cleared"}, prepare=_suspend
     ),
+    # only admins retry a call activity's incident; instance 1 has none (409)
+    Route("POST", "/instances/1/calls/retry", (403, 403, 403, 409, 401)),
     Route("GET", "/instances/1/history", (200, 200, 200, 200, 401)),
     Route("GET", "/instances/1/verify", (200, 200, 200, 200, 401)),
     # tasks (task 1 is the finance review)
@@ -131,6 +152,82 @@ ROUTES = [
     # timers: not for employees; only admins retry
     Route("GET", "/timers", (403, 200, 200, 200, 401), prepare=_a_confirmation_waits),
     Route("POST", "/timers/1/retry", (403, 403, 403, 200, 401), prepare=_a_timer_is_an_incident),
+    # Camunda's external-task API (/engine-rest): workers and admins act, auditors read
+    Route(
+        "POST",
+        "/engine-rest/external-task/fetchAndLock",
+        (403, 403, 403, 200, 401),
+        json={"workerId": "w", "topics": [{"topicName": "work", "lockDuration": 1000}]},
+    ),
+    Route(
+        "GET", "/engine-rest/external-task", (403, 403, 200, 200, 401), prepare=_an_external_task_is_locked
+    ),
+    Route(
+        "GET",
+        "/engine-rest/external-task/count",
+        (403, 403, 200, 200, 401),
+        prepare=_an_external_task_is_locked,
+    ),
+    Route(
+        "POST",
+        "/engine-rest/external-task/count",
+        (403, 403, 200, 200, 401),
+        json={},
+        prepare=_an_external_task_is_locked,
+    ),
+    Route(
+        "GET",
+        f"/engine-rest/external-task/{EXTERNAL_TASK}",
+        (403, 403, 200, 200, 401),
+        prepare=_an_external_task_is_locked,
+    ),
+    Route(
+        "GET",
+        f"/engine-rest/external-task/{EXTERNAL_TASK}/errorDetails",
+        (403, 403, 200, 200, 401),
+        prepare=_an_external_task_is_locked,
+    ),
+    Route(
+        "POST",
+        f"/engine-rest/external-task/{EXTERNAL_TASK}/complete",
+        (403, 403, 403, 204, 401),
+        json={"workerId": "w"},
+        prepare=_an_external_task_is_locked,
+    ),
+    Route(
+        "POST",
+        f"/engine-rest/external-task/{EXTERNAL_TASK}/failure",
+        (403, 403, 403, 204, 401),
+        json={"workerId": "w", "retries": 1},
+        prepare=_an_external_task_is_locked,
+    ),
+    Route(
+        "POST",
+        f"/engine-rest/external-task/{EXTERNAL_TASK}/bpmnError",
+        (403, 403, 403, 204, 401),
+        json={"workerId": "w", "errorCode": "X"},
+        prepare=_an_external_task_is_locked,
+    ),
+    Route(
+        "POST",
+        f"/engine-rest/external-task/{EXTERNAL_TASK}/extendLock",
+        (403, 403, 403, 204, 401),
+        json={"workerId": "w", "newDuration": 5000},
+        prepare=_an_external_task_is_locked,
+    ),
+    Route(
+        "POST",
+        f"/engine-rest/external-task/{EXTERNAL_TASK}/unlock",
+        (403, 403, 403, 204, 401),
+        prepare=_an_external_task_is_locked,
+    ),
+    Route(
+        "PUT",
+        f"/engine-rest/external-task/{EXTERNAL_TASK}/retries",
+        (403, 403, 403, 204, 401),
+        json={"retries": 2},
+        prepare=_an_external_task_is_locked,
+    ),
     # decisions
     Route(
         "POST",
@@ -143,8 +240,10 @@ ROUTES = [
 
 def _check(api: Api, route: Route, role: str) -> None:
     client = api.as_role(role)
+    # /engine-rest sits beside /api/v1: an absolute URL leaves the client's base path out.
+    path = api.url + route.path if route.path.startswith("/engine-rest/") else route.path
     response = client.request(
-        route.method, route.path, json=route.json, files=route.files() if route.files else None
+        route.method, path, json=route.json, files=route.files() if route.files else None
     )
     expected = route.expected[ROLE_NAMES.index(role)]
     assert response.status_code == expected, f"{role}: {response.text}"
@@ -195,6 +294,7 @@ def test_every_documented_operation_is_in_the_matrix(api: Api) -> None:
     template = {
         "/users/{name}/groups": "/users/fred/groups",
         "/users/{name}/tokens": "/users/fay/tokens",
+        "/models/{key}": "/models/countersign",
         "/models/{key}/versions": "/models/countersign/versions",
         "/models/{key}/versions/{version}/files/{name}": "/models/countersign/versions/1/files/forms/approval.json",
         "/decisions/{key}/evaluate": "/decisions/routing/evaluate",
@@ -202,6 +302,8 @@ def test_every_documented_operation_is_in_the_matrix(api: Api) -> None:
 
     def concrete(path: str) -> str:
         path = template.get(path, path)
+        if path.startswith("/engine-rest/"):
+            return path.replace("{task_id}", EXTERNAL_TASK)
         return path.replace("{instance_id}", "1").replace("{task_id}", "1").replace("{timer_id}", "1")
 
     covered = {(r.method, r.path) for r in ROUTES}

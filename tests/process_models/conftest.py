@@ -13,6 +13,7 @@ from engine.tasks.service import TaskQuery
 from engine.tasks.views import TaskInfo
 from tests.conftest import REPO
 from tests.factories import add_users
+from tests.reload_check import ReloadCheck, install
 
 MODELS_DIR = REPO / "process_models"
 ORGANISATION = read_organisation(MODELS_DIR)
@@ -46,6 +47,13 @@ def deploy_model(engine: Engine, key: str) -> DeployResult:
     bundles = engine.repository.bundles_from_paths([MODELS_DIR / key])
     # The last result is the current version; earlier ones are a fresh repository's replayed history.
     return engine.repository.deploy(bundles, SYSTEM, strict=True, organisation=ORGANISATION)[-1]
+
+
+@pytest.fixture(autouse=True)
+def rebuilt_equals_live(monkeypatch: pytest.MonkeyPatch) -> ReloadCheck:
+    """Every command of every scenario: the instance rebuilt from the database with a freshly compiled
+    model equals the live workflow, and a running instance waits for something (tests/reload_check.py)."""
+    return install(monkeypatch)
 
 
 @pytest.fixture

@@ -176,14 +176,16 @@ def test_bundles_accept_only_known_file_kinds(engine):
         engine.repository.bundle_from_files({"../x.bpmn": b""})
 
 
-def test_a_bundle_needs_exactly_one_executable_process(engine):
+def test_every_executable_process_of_a_file_is_checked_as_a_model_of_its_own(engine):
+    # Several executable processes are each deployed (tests/call_activities/); a broken one is named.
     two = APPROVAL.read_text().replace(
         "</bpmn:definitions>",
         '<bpmn:process id="second" isExecutable="true"><bpmn:startEvent id="s2"/></bpmn:process>'
         "</bpmn:definitions>",
     )
-    with pytest.raises(ModelValidationError, match="exactly one executable process"):
+    with pytest.raises(ModelValidationError) as err:
         deploy_files(engine, {"bench_approval.bpmn": two})
+    assert [(p.file, p.element_id) for p in err.value.problems] == [("bench_approval.bpmn", "s2")]
 
 
 def _model_with_history(tmp_path):

@@ -174,9 +174,10 @@ def test_cancel_closes_the_open_tasks_and_only_the_initiator_or_an_owner_may(eng
     assert cancelled.status == "cancelled"
     tasks = engine.tasks.list(SYSTEM, TaskQuery(instance_id=instance.id, status=None))
     assert [t.status for t in tasks] == ["cancelled"]
+    # Causal order: the command closes the instance's tasks, then the instance ends.
     assert [e.type for e in engine.history.events(instance.id, SYSTEM)][-2:] == [
-        "instance_cancelled",
         "task_cancelled",
+        "instance_cancelled",
     ]
     with pytest.raises(Conflict, match="cancelled"):
         engine.runtime.cancel(instance.id, people["sam"])

@@ -1,0 +1,3 @@
+"""The `cli` fixture of tests/cli: the real `approvals` executable, one process per command."""
+
+from tests.cli.conftest import cli  # noqa: F401
