@@ -57,6 +57,7 @@ from engine.store.schema import event_subscriptions, instance_task_states, proce
 from engine.tasks.service import TaskQuery
 from engine.xmlsafe import parse_untrusted_xml
 
+_STALL_INCIDENT = "incident: the process waits for nothing"
 OUTCOMES = ("completed", "waiting", "stalled", "failed", "refused", "crashed", "evaluated", "partly")
 STARTER = "corpus_starter"
 # SpiffWorkflow's task states (SpiffWorkflow.util.task.TaskState), read from the stored task rows so
@@ -297,9 +298,12 @@ def _waits(engine: Engine, model_keys: list[str]) -> dict[str, Any]:
         ]
     else:
         externals = []
+    # The engine's own account (runtime/stalls.py): child instances, call incidents and the like.
+    waiting_for = {i: engine.runtime.get(i, SYSTEM).waiting_for or [] for i in running}
     return {
         "instances": instances,
         "running": running,
+        "waiting_for": waiting_for,
         "tasks": tasks,
         "timers": [t for t in timers if t.status == "pending"],
         "incidents": [t for t in timers if t.status == "incident"],
@@ -455,6 +459,9 @@ def drive(player: Player, model_keys: list[str], max_steps: int) -> tuple[str, s
     open_tasks = [t for t in w["tasks"] if t.status == "open"]
     if open_tasks or w["subscriptions"] or w["incidents"] or w["external"] or w["timers"]:
         return "waiting", waiting_for
+    reasons = [r for found in w["waiting_for"].values() for r in found if not r.startswith(_STALL_INCIDENT)]
+    if reasons:  # e.g. an incident on a call activity whose model is not deployed
+        return "waiting", "; ".join(reasons)
     return "stalled", waiting_for
 
 

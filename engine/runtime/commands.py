@@ -541,7 +541,7 @@ class InstanceCommands:
                 error=message,
             )
 
-        check_stalled(loaded.conn, loaded.row, token_positions(loaded.workflow), record)
+        check_stalled(loaded.conn, loaded.row, lambda: token_positions(loaded.workflow), record)
 
 
 def _verify_state(conn: Connection, instance_id: int, workflow: ApprovalsWorkflow) -> None:

@@ -97,22 +97,27 @@ _STALL_PREFIX = "the process waits for nothing: its tokens stopped at "
 
 
 def check_stalled(
-    conn: Connection, instance: Any, positions: list[str], record: Callable[[str, list[str]], None]
+    conn: Connection,
+    instance: Any,
+    positions: Callable[[], list[str]],
+    record: Callable[[str, list[str]], None],
 ) -> None:
     """After a command's writes: a running instance that waits for nothing gets an incident.
 
-    ``instance`` is its row as read under lock, ``positions`` the elements where its tokens sit;
+    ``instance`` is its row as read under lock, ``positions()`` the elements where its tokens sit
+    (asked only for an incident: it walks the workflow);
     ``record(message, positions)`` appends the history event. Recorded once: the incident stays on
     the instance (``process_instances.error``, shown by ``why_waiting``) while it lasts.
     """
     error = instance.error or ""
     if not _waits_for_something(conn, instance.id):
         if not error:
-            message = stall_message(positions)
+            where = positions()
+            message = stall_message(where)
             conn.execute(
                 update(process_instances).where(process_instances.c.id == instance.id).values(error=message)
             )
-            record(message, positions)
+            record(message, where)
     elif error.startswith(_STALL_PREFIX):
         conn.execute(
             update(process_instances).where(process_instances.c.id == instance.id).values(error=None)
