@@ -27,6 +27,15 @@ def _read_all(files: Mapping[str, bytes], log: ProblemLog) -> list[DocumentSourc
             log.problems.extend(exc.problems)
             continue
         if document is not None:
+            if not document.decisions:
+                # Say so rather than deploy a file that can never be called (DMN 1.3's business
+                # knowledge models and decision services hold logic only a decision can use here).
+                log.add(
+                    "the file holds no decision: nothing here could be called (business knowledge "
+                    "models and decision services are not supported; put the logic in a decision)",
+                    file=file_name,
+                    line=1,
+                )
             documents.append(document)
     return documents
 

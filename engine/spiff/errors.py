@@ -27,11 +27,28 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+def _spec_in_traceback(exc: BaseException) -> object | None:
+    """The task spec SpiffWorkflow was working on when a plain exception escaped it (a correlation
+    property's expression over a missing variable raises a bare NameError): the innermost frame
+    that holds a task names the element, so the person reading the error knows where to look."""
+    found = None
+    traceback = exc.__traceback__
+    while traceback is not None:
+        local = traceback.tb_frame.f_locals
+        for name in ("my_task", "task"):
+            spec = getattr(local.get(name), "task_spec", None)
+            if getattr(spec, "bpmn_id", None):
+                found = spec
+                break
+        traceback = traceback.tb_next
+    return found
+
+
 def translate(exc: Exception) -> ApprovalsError:
     """An ApprovalsError for any exception raised while SpiffWorkflow ran model code."""
     if isinstance(exc, ApprovalsError):
         return exc
-    spec = getattr(exc, "task_spec", None)
+    spec = getattr(exc, "task_spec", None) or _spec_in_traceback(exc)
     element_id = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
     element_name = getattr(spec, "bpmn_name", None)
     line = None
