@@ -19,7 +19,6 @@ from api.uploads import BUNDLE_CONTENT, read_bundle
 from engine import Engine
 from engine.identity.actor import ADMIN, PROCESS_OWNER, Actor
 from engine.repository.bundle import Bundle
-from engine.repository.compiler import CompiledModel
 from engine.repository.service import DeployResult
 from engine.runtime.service import ModelPage
 
@@ -84,9 +83,11 @@ def deploy(engine: Engine, actor: Actor) -> Reply:
     groups=DEPLOYERS,
     errors=(422,),
 )
-def validate(engine: Engine, actor: Actor) -> CompiledModel:
+def validate(engine: Engine, actor: Actor) -> dict:
     bundle, strict, _ = _bundle(engine)
-    return engine.repository.validate(bundle, strict=strict)
+    models = engine.repository.validate_all(bundle, strict=strict)
+    report = [{"model_key": m.model_key, "name": m.name, "warnings": m.warnings} for m in models]
+    return {**report[0], "models": report}
 
 
 @bp.get("/models")

@@ -79,7 +79,17 @@ class DeployedModelSchema(Schema):
     created = fields.Boolean(required=True)
 
 
-class ValidationReportSchema(Schema):
+class ValidatedModelSchema(Schema):
     model_key = fields.String(required=True)
     name = fields.String(required=True, allow_none=True)
     warnings = fields.List(fields.Nested(ProblemItemSchema), required=True)
+
+
+class ValidationReportSchema(ValidatedModelSchema):
+    """The file's first executable process at the top (as before several were allowed), and each."""
+
+    models = fields.List(
+        fields.Nested(ValidatedModelSchema),
+        required=True,
+        metadata={"description": "every executable process of the file: each deploys as a model"},
+    )

@@ -65,3 +65,27 @@ def test_a_model_page_says_who_may_start_it_with_which_form(api: Api) -> None:
     assert api.client("fay").post("/instances", json={"model": "countersign", "data": {}}).status_code == 403
     assert_problem(api.client("sam").get("/models/nothing_here"), 404)
     assert api.client(None).get("/models/countersign").status_code == 401
+
+
+TWO_PROCESSES = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Defs" targetNamespace="t">
+  <bpmn:process id="order_intake" isExecutable="true">
+    <bpmn:startEvent id="intake_start" /><bpmn:endEvent id="intake_end" />
+    <bpmn:sequenceFlow id="i1" sourceRef="intake_start" targetRef="intake_end" />
+  </bpmn:process>
+  <bpmn:process id="order_archive" isExecutable="true">
+    <bpmn:startEvent id="archive_start" /><bpmn:endEvent id="archive_end" />
+    <bpmn:sequenceFlow id="a1" sourceRef="archive_start" targetRef="archive_end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_validating_a_file_of_two_processes_reports_each(api: Api) -> None:
+    owner = api.client("olga")
+    report = owner.post("/models/validate", files=[("file", ("orders.bpmn", TWO_PROCESSES))])
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert [m["model_key"] for m in body["models"]] == ["order_intake", "order_archive"]
+    assert body["model_key"] == "order_intake"  # the first, at the top, as before
+    assert owner.get("/models").json()["items"] == []  # a dry run stores nothing
