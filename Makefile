@@ -54,8 +54,8 @@ test: lint browser
 	APPROVALS_REQUIRE_BROWSER=$(CAN_INSTALL_BROWSER) $(BIN)/pytest -q -n 2
 	APPROVALS_COLD_COMMANDS=1 $(BIN)/pytest -q -n 2 $(COLD_SUITES)
 
-# On PostgreSQL only the tests that open a database run (tests/conftest.py): the others answer the same
-# as in the SQLite pass.
+# On PostgreSQL, and in the cold passes, only the tests that open a database run (tests/conftest.py):
+# the others answer the same as in the first SQLite pass.
 test-postgres: setup browser
 	APPROVALS_REQUIRE_BROWSER=$(CAN_INSTALL_BROWSER) APPROVALS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2
 	APPROVALS_COLD_COMMANDS=1 APPROVALS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2 $(COLD_SUITES_PG)

@@ -30,9 +30,10 @@ BENCH_MODELS = REPO / "bench" / "models"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if ON_POSTGRES:
-        # The PostgreSQL pass is for what a database does: a test that opens none (the FEEL and JUEL
-        # tables, the sandbox's escapes) answers the same as in the SQLite pass, so it runs there only.
+    if ON_POSTGRES or os.environ.get("APPROVALS_COLD_COMMANDS") == "1":
+        # The PostgreSQL pass is for what a database does, the cold pass for rebuilding instances
+        # from it: a test that opens no database (the FEEL and JUEL tables, the sandbox's escapes,
+        # SpiffWorkflow's own runs) answers the same in the first pass, so it runs there only.
         uses_database = [
             item
             for item in items
@@ -42,7 +43,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if len(uses_database) < len(items):
             config.hook.pytest_deselected(items=[item for item in items if item not in set(uses_database)])
             items[:] = uses_database
-        return
+        if ON_POSTGRES:
+            return
     skip = pytest.mark.skip(reason="needs APPROVALS_TEST_DATABASE_URL=postgresql://… (make test-postgres)")
     for item in items:
         if "postgres" in item.keywords:
