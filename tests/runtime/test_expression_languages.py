@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 
-from engine.errors import ModelValidationError
+from engine.errors import ApprovalsError, ModelValidationError
 from engine.identity.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import add_users, deploy_files
@@ -178,7 +178,7 @@ def test_an_unknown_variable_in_a_condition_fails_the_command_naming_it(make_eng
     instance = engine.runtime.start("expense_typo", people["sam"], {"amount": 1})
     task = engine.tasks.list(people["mia"], TaskQuery(instance_id=instance.id))[0]
     engine.tasks.claim(task.id, people["mia"])
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(ApprovalsError) as failed:
         engine.tasks.complete(task.id, people["mia"], {"approved": False})
     assert "unknown variable 'aproved'" in str(failed.value)
     assert "Traceback" not in str(failed.value)
