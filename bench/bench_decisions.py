@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.decisions import load_decision_model
+from engine.dmn import load_decision_model
 
 RULES = 50
 BUCKET = 10_000

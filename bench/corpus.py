@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine import Engine
 from engine.clock import ManualClock
 from engine.config import Settings
-from engine.decisions import load_decision_model
+from engine.dmn import load_decision_model
 from engine.errors import ApprovalsError, Conflict, DataValidationError, PermissionDenied, Problem
 from engine.history.keys import new_key_line
 from engine.identity.actor import SYSTEM, Actor

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
-from engine.decision_service import DecisionService
+from engine.decisions.service import DecisionService
 from engine.events.service import EventService
 from engine.external.service import ExternalTaskService
 from engine.history.service import HistoryService

@@ -22,11 +22,12 @@ from sqlalchemy import select
 
 from engine.repository.compiler import CompiledModel
 from engine.repository.service import CompiledModelCache
-from engine.runtime.commands import RUNNING, InstanceCommands, LoadedInstance
+from engine.runtime.commands import InstanceCommands, LoadedInstance
 from engine.runtime.stalls import why_waiting
 from engine.spiff import state as spiff_state
 from engine.spiff.equivalence import differences, next_step_differences, spec_differences
 from engine.store.schema import instance_task_states, model_files, model_versions, process_instances
+from engine.store.statuses import RUNNING
 
 
 @dataclass

@@ -9,7 +9,7 @@ from flask import Blueprint
 from api.operation import operation
 from api.schemas.decisions import EvaluateBody, EvaluationSchema
 from engine import Engine
-from engine.decisions.feel.values import to_json
+from engine.feel.values import to_json
 from engine.identity.actor import Actor
 
 bp = Blueprint("decisions", __name__)
@@ -25,7 +25,5 @@ bp = Blueprint("decisions", __name__)
     errors=(404, 422),
 )
 def evaluate(engine: Engine, actor: Actor, key: str, body: dict[str, Any]) -> dict[str, Any]:
-    outcome = engine.decisions.evaluate_deployed(
-        key, body.get("decision"), body["input"], body.get("version")
-    )
+    outcome = engine.dmn.evaluate_deployed(key, body.get("decision"), body["input"], body.get("version"))
     return {"results": to_json(outcome.results), "trace": [t.as_dict() for t in outcome.trace]}

@@ -9,7 +9,8 @@ from marshmallow import Schema, fields, pre_dump, validate
 
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import Id, JsonObject, Text, UserName
-from engine.tasks.views import CANCELLED, COMPLETED, OPEN, TaskDetail, TaskInfo
+from engine.store.statuses import CANCELLED, COMPLETED, OPEN
+from engine.tasks.views import TaskDetail, TaskInfo
 
 ME = "me"
 

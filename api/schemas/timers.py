@@ -6,8 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import Id
-from engine.timers.schedule import CANCELLED
-from engine.timers.service import FIRED, INCIDENT, PENDING
+from engine.store.statuses import CANCELLED, FIRED, INCIDENT, PENDING
 
 ALL = "all"
 

@@ -26,14 +26,13 @@ from engine.errors import ApprovalsError, Conflict, InvalidInput, NotFound, Perm
 from engine.events.correlation import carried_fields, key_from_payload
 from engine.identity.actor import Actor
 from engine.repository.service import RepositoryService
-from engine.runtime.commands import RUNNING, InstanceCommands, LoadedInstance
+from engine.runtime.commands import InstanceCommands, LoadedInstance
 from engine.runtime.service import RuntimeService
 from engine.spiff.steps import deliver
 from engine.store.database import Database
 from engine.store.schema import event_subscriptions, model_versions, process_instances
+from engine.store.statuses import RUNNING, WAITING
 from engine.tasks.scope import check_writes, payload_scope
-
-WAITING = "waiting"
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,13 @@ from engine.clock import Clock
 from engine.config import Settings
 from engine.datalimits import check_depth
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.external.sync import ACTIVE, COMPLETED, INCIDENT, OPEN
+from engine.external.sync import ACTIVE
 from engine.identity.actor import ADMIN, AUDITOR, Actor
-from engine.runtime.commands import RUNNING, SUSPENDED, InstanceCommands, LoadedInstance
+from engine.runtime.commands import InstanceCommands, LoadedInstance
 from engine.spiff.external import complete_external, external_data, throw_bpmn_error
 from engine.store.database import Database
 from engine.store.schema import external_tasks, process_instances
+from engine.store.statuses import COMPLETED, INCIDENT, OPEN, RUNNING, SUSPENDED
 
 T = TypeVar("T")
 

@@ -20,8 +20,8 @@ from engine.repository.compiler import CompiledModel
 from engine.runtime import stalls
 from engine.spiff.external import external_task_state, started_external_tasks
 from engine.store.schema import external_tasks
+from engine.store.statuses import CANCELLED, COMPLETED, INCIDENT, OPEN
 
-OPEN, COMPLETED, CANCELLED, INCIDENT = "open", "completed", "cancelled", "incident"
 ACTIVE = (OPEN, INCIDENT)
 
 _ACTIVE_ROWS = select(

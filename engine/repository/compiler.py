@@ -47,7 +47,7 @@ class CompiledModel:
     document: BpmnDocument
     spec: Any
     subprocess_specs: dict[str, Any]
-    decisions: Any  # engine.decisions.DecisionModel, or None without DMN files
+    decisions: Any  # engine.dmn.DecisionModel, or None without DMN files
     forms: dict[str, Form]
     info: dict[str, Any]
     warnings: list[Problem] = field(default_factory=list)
@@ -618,7 +618,7 @@ def _load_decisions(bundle: Bundle, doc: BpmnDocument, max_file_bytes: int) -> t
                 )
             )
         return None, problems
-    from engine.decisions import load_decision_model
+    from engine.dmn import load_decision_model
 
     for name in dmn_names:
         if len(bundle.files[name]) > max_file_bytes:

@@ -51,18 +51,12 @@ from engine.spiff.call_activity import (
 from engine.spiff.steps import cancel as cancel_workflow
 from engine.spiff.steps import instance_data
 from engine.store.schema import instance_calls, model_versions, process_instances
+from engine.store.statuses import CANCELLED, COMPLETED, INCIDENT, RESOLVED, RUNNING, SUSPENDED
 
 if TYPE_CHECKING:
     from engine.runtime.commands import InstanceCommands, LoadedInstance
     from engine.runtime.service import RuntimeService
 
-RUNNING, COMPLETED, CANCELLED, INCIDENT, RESOLVED = (
-    "running",
-    "completed",
-    "cancelled",
-    "incident",
-    "resolved",
-)
 # A model calling itself (directly or round a cycle) would start instances for ever inside one command.
 MAX_CALL_DEPTH = 10
 _SYSTEM_VARIABLES = ("initiator", "business_key")
@@ -118,7 +112,7 @@ class CallActivities:
         if row.status == RUNNING and row.child_instance_id is not None:
             reason = (
                 f"parent instance {loaded.id} was cancelled"
-                if loaded.status == "cancelled"
+                if loaded.status == CANCELLED
                 else f"call activity '{row.parent_element_id}' of instance {loaded.id} was interrupted"
             )
             self._cancel_child(loaded, row.child_instance_id, reason)
@@ -133,7 +127,7 @@ class CallActivities:
     def _cancel_child(self, parent: LoadedInstance, child_id: int, reason: str) -> None:
         conn = parent.conn
         status = conn.scalar(select(process_instances.c.status).where(process_instances.c.id == child_id))
-        if status not in ("running", "suspended"):
+        if status not in (RUNNING, SUSPENDED):
             return
         if not self.commands.db.is_sqlite:
             # Parent before child is the reverse of the usual order: never wait for the child here
@@ -150,13 +144,13 @@ class CallActivities:
 
         def action(child: LoadedInstance) -> None:
             cancel_workflow(child.workflow)
-            child.status = "cancelled"
+            child.status = CANCELLED
             child.ended_at = child.now
             child.cancelled_by_parent = True
             child.end_with("instance_cancelled", reason=reason)
 
         _, child, revision = self.commands.execute_in(
-            conn, child_id, parent.actor, action, statuses=("running", "suspended")
+            conn, child_id, parent.actor, action, statuses=(RUNNING, SUSPENDED)
         )
         parent.related.append((child, revision))
 
@@ -205,7 +199,7 @@ class CallActivities:
             model_version=info.model_version,
             data=data,
         )
-        ended = child.status == "completed"
+        ended = child.status == COMPLETED
         conn.execute(
             insert(instance_calls).values(
                 parent_instance_id=loaded.id,
@@ -334,9 +328,9 @@ class CallActivities:
         row = loaded.row
         if row.parent_instance_id is None or loaded.started_by_parent or loaded.status == row.status:
             return
-        if loaded.status == "completed":
+        if loaded.status == COMPLETED:
             self._child_completed(loaded)
-        elif loaded.status == "cancelled" and not loaded.cancelled_by_parent:
+        elif loaded.status == CANCELLED and not loaded.cancelled_by_parent:
             self._child_cancelled(loaded)
 
     def _open_call(self, conn: Connection, child_id: int) -> Any:
@@ -380,7 +374,7 @@ class CallActivities:
             )
             parent.record_steps(steps)
 
-        self._on_parent(child, call.parent_instance_id, action, ("running",))
+        self._on_parent(child, call.parent_instance_id, action, (RUNNING,))
 
     def _child_cancelled(self, child: LoadedInstance) -> None:
         call = self._open_call(child.conn, child.id)
@@ -406,9 +400,7 @@ class CallActivities:
                 error=message,
             )
 
-        self._on_parent(
-            child, call.parent_instance_id, action, ("running", "suspended"), needs_workflow=False
-        )
+        self._on_parent(child, call.parent_instance_id, action, (RUNNING, SUSPENDED), needs_workflow=False)
 
     def _on_parent(
         self,
@@ -465,7 +457,7 @@ class CallActivities:
                 conn.scalars(
                     select(process_instances.c.id).where(
                         process_instances.c.parent_instance_id.in_(frontier)
-                        & process_instances.c.status.in_(("running", "suspended"))
+                        & process_instances.c.status.in_((RUNNING, SUSPENDED))
                     )
                 )
             )

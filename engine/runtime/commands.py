@@ -53,6 +53,7 @@ from engine.spiff.workflow import ApprovalsWorkflow
 from engine.store.database import Database
 from engine.store.fastpath import fast_writer
 from engine.store.schema import instance_task_states, outbox, process_instances
+from engine.store.statuses import CANCELLED, COMPLETED, RUNNING, SUSPENDED
 from engine.store.upsert import upsert_statement
 from engine.tasks.escalation import apply_boundary_effects
 from engine.tasks.projection import sync_inbox
@@ -60,8 +61,6 @@ from engine.tasks.views import TaskInfo, read_task
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
 
 
 @dataclass

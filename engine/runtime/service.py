@@ -20,7 +20,7 @@ from engine.identity.actor import PROCESS_OWNER, Actor
 from engine.repository.service import RepositoryService
 from engine.runtime.business_keys import next_business_key
 from engine.runtime.calls import call_children
-from engine.runtime.commands import CANCELLED, RUNNING, SUSPENDED, InstanceCommands, LoadedInstance
+from engine.runtime.commands import InstanceCommands, LoadedInstance
 from engine.runtime.stalls import why_waiting
 from engine.runtime.visibility import INSTANCE_COLUMNS, require_visible, visible_to
 from engine.spiff.steps import cancel as cancel_workflow
@@ -28,7 +28,7 @@ from engine.spiff.steps import initial_data, instance_data
 from engine.spiff.workflow import ApprovalsWorkflow
 from engine.store.database import Database
 from engine.store.schema import model_versions, process_instances, user_tasks
-from engine.tasks.views import OPEN
+from engine.store.statuses import CANCELLED, OPEN, RUNNING, SUSPENDED
 
 BUSINESS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 SYSTEM_VARIABLES = ("initiator", "business_key")

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from engine.store.schema import event_subscriptions, process_instances, timers, user_tasks
+from engine.store.statuses import INCIDENT, OPEN, PENDING, WAITING
 
 Probe = Callable[[Connection, int], list[str]]
 STALLED = "stalled"  # the ``reason`` of the incident history event
@@ -27,17 +28,17 @@ STALLED = "stalled"  # the ``reason`` of the incident history event
 _ID = bindparam("instance_id")
 _OPEN_TASKS = (
     select(user_tasks.c.element_id, user_tasks.c.name, user_tasks.c.assignee)
-    .where((user_tasks.c.instance_id == _ID) & (user_tasks.c.status == "open"))
+    .where((user_tasks.c.instance_id == _ID) & (user_tasks.c.status == OPEN))
     .order_by(user_tasks.c.id)
 )
 _TIMERS = (
     select(timers.c.element_id, timers.c.due_at, timers.c.status)
-    .where((timers.c.instance_id == _ID) & timers.c.status.in_(("pending", "incident")))
+    .where((timers.c.instance_id == _ID) & timers.c.status.in_((PENDING, INCIDENT)))
     .order_by(timers.c.due_at, timers.c.id)
 )
 _SUBSCRIPTIONS = (
     select(event_subscriptions.c.element_id, event_subscriptions.c.kind, event_subscriptions.c.event_name)
-    .where((event_subscriptions.c.instance_id == _ID) & (event_subscriptions.c.status == "waiting"))
+    .where((event_subscriptions.c.instance_id == _ID) & (event_subscriptions.c.status == WAITING))
     .order_by(event_subscriptions.c.id)
 )
 _ERROR = select(process_instances.c.error).where(process_instances.c.id == _ID)
@@ -53,7 +54,7 @@ def _user_tasks(conn: Connection, instance_id: int) -> list[str]:
 def _timers(conn: Connection, instance_id: int) -> list[str]:
     return [
         f"timer {r.element_id} due {r.due_at.isoformat()}"
-        if r.status == "pending"
+        if r.status == PENDING
         else f"incident: timer {r.element_id} failed (an admin may retry it)"
         for r in conn.execute(_TIMERS, {"instance_id": instance_id})
     ]

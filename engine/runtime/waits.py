@@ -22,9 +22,7 @@ from engine.scripting.expressions import evaluate
 from engine.spiff.steps import Waiting, wait_was_met, waiting_events
 from engine.store.fastpath import fast_writer
 from engine.store.schema import event_subscriptions, timers
-
-PENDING, FIRED, CANCELLED, INCIDENT = "pending", "fired", "cancelled", "incident"
-WAITING, DELIVERED = "waiting", "delivered"
+from engine.store.statuses import CANCELLED, DELIVERED, FIRED, PENDING, WAITING
 
 _PENDING_TIMERS = select(timers.c.id, timers.c.spiff_task_id, timers.c.element_id, timers.c.due_at).where(
     (timers.c.instance_id == bindparam("instance_id")) & (timers.c.status == PENDING)

@@ -8,7 +8,7 @@ refuses what cannot run, with the column) and when they run (``evaluate``):
   (``engine/scripting/juel.py``); text inside that is no JUEL but is Python (written for this
   engine before it read JUEL) runs as Python, under the same refusal of method calls.
 - ``=…``: FEEL, as Camunda 8 models write it, run by the decision engine's FEEL
-  (``engine/decisions/feel``) over the process data.
+  (``engine/feel``) over the process data.
 - anything else: Python, in the sandbox, as SpiffWorkflow models write it. (Where a bare text is a
   literal instead, e.g. a candidate group, the caller asks ``is_expression`` first.)
 
@@ -88,7 +88,7 @@ class CompiledExpression:
                 raise ScriptError(
                     f"{_shown(self.text)}: unknown variable '{exc.name}' (no process variable has that name)"
                 ) from None
-        from engine.decisions.feel import FeelTypeError
+        from engine.feel import FeelTypeError
 
         try:
             return self._feel.evaluate(data, None)
@@ -134,8 +134,8 @@ def _compile_juel(text: str, body: str, column_base: int = 2) -> CompiledExpress
 
 
 def _compile_feel(text: str, body: str) -> CompiledExpression:
-    from engine.decisions.feel import FeelSyntaxError, FeelTypeError
-    from engine.decisions.feel import compile_expression as compile_feel
+    from engine.feel import FeelSyntaxError, FeelTypeError
+    from engine.feel import compile_expression as compile_feel
 
     try:
         compiled = compile_feel(body)

@@ -36,7 +36,7 @@ class WorkLimit:
 class CommandContext:
     clock: Clock = field(default_factory=SystemClock)
     actor: str | None = None
-    decisions: Any = None  # engine.decisions.DecisionModel of the instance's version, if it has DMN
+    decisions: Any = None  # engine.dmn.DecisionModel of the instance's version, if it has DMN
     timezone: tzinfo = field(default_factory=_default_timezone)  # for date-times written without offset
     # Timers fire only in the timer poller's commands, and only those due by this moment (the claimed
     # timer's due time): each timer fires in its own transaction, in due order, and a failing timer

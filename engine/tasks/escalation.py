@@ -23,8 +23,9 @@ from engine.history.recorder import HistoryRecorder
 from engine.repository.bpmn_document import EventTrigger
 from engine.scripting.expressions import evaluate, is_expression
 from engine.store.schema import outbox, user_task_candidates, user_tasks
+from engine.store.statuses import OPEN
 from engine.tasks.conditions import ANYONE
-from engine.tasks.views import OPEN, task_infos
+from engine.tasks.views import task_infos
 
 _TRUE = {"true", "yes", "1"}
 

@@ -19,9 +19,10 @@ from engine.repository.bpmn_document import UserTaskDefinition
 from engine.repository.compiler import CompiledModel
 from engine.store.fastpath import fast_writer
 from engine.store.schema import user_task_candidates, user_tasks
+from engine.store.statuses import CANCELLED, OPEN
 from engine.tasks.assignment import assign
 from engine.tasks.conditions import candidate_rows
-from engine.tasks.views import CANCELLED, OPEN, TaskInfo, task_info
+from engine.tasks.views import TaskInfo, task_info
 
 _OPEN_ROWS = select(user_tasks.c.id, user_tasks.c.spiff_task_id, user_tasks.c.element_id).where(
     (user_tasks.c.instance_id == bindparam("instance_id")) & (user_tasks.c.status == OPEN)

@@ -35,10 +35,11 @@ from engine.spiff.steps import complete_user_task, is_ready
 from engine.store.database import Database
 from engine.store.fastpath import fast_writer
 from engine.store.schema import process_instances, user_tasks
+from engine.store.statuses import COMPLETED, OPEN
 from engine.tasks.assignment import model_assignee
 from engine.tasks.conditions import claimable_by, workable_by
 from engine.tasks.scope import check_writes, form_field_problems, task_scope
-from engine.tasks.views import COMPLETED, OPEN, CompletionResult, TaskDetail, TaskInfo, read_task, task_infos
+from engine.tasks.views import CompletionResult, TaskDetail, TaskInfo, read_task, task_infos
 
 SORTS = {"due", "priority", "created"}
 

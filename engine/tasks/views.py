@@ -11,8 +11,7 @@ from sqlalchemy import Connection, Row, bindparam, select
 from engine.errors import NotFound
 from engine.identity.actor import Actor
 from engine.store.schema import user_task_candidates, user_tasks
-
-OPEN, COMPLETED, CANCELLED = "open", "completed", "cancelled"
+from engine.store.statuses import OPEN
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,8 @@ from engine.errors import ModelValidationError, Problem
 from engine.repository.bpmn_document import EventTrigger
 from engine.repository.compiler import CompiledModel
 from engine.store.schema import event_subscriptions, timers
+from engine.store.statuses import CANCELLED, PENDING, WAITING
 from engine.timeexpr import add_duration, parse_cycle, parse_datetime, parse_duration
-
-PENDING, CANCELLED, WAITING = "pending", "cancelled", "waiting"
 
 
 def first_start(trigger: EventTrigger, now: datetime, tz: tzinfo) -> tuple[datetime, int] | None:

@@ -24,18 +24,18 @@ from engine.config import Settings
 from engine.errors import ApprovalsError, Conflict, NotFound, PermissionDenied, WorkflowError
 from engine.identity.actor import ADMIN, Actor
 from engine.repository.service import RepositoryService
-from engine.runtime.commands import RUNNING, InstanceCommands, LoadedInstance
+from engine.runtime.commands import InstanceCommands, LoadedInstance
 from engine.runtime.service import RuntimeService
 from engine.runtime.visibility import visible_to
 from engine.spiff.steps import fire_timers
 from engine.store.database import Database
 from engine.store.schema import process_instances, timers
+from engine.store.statuses import FIRED, INCIDENT, INSTANCE_STATUSES, PENDING, RUNNING
 from engine.timers.schedule import next_start
 
 log = logging.getLogger(__name__)
 
 TIMER_ACTOR = Actor("timer", frozenset({ADMIN}))
-PENDING, FIRED, INCIDENT = "pending", "fired", "incident"
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ class TimerService:
                     TIMER_ACTOR,
                     record,
                     needs_workflow=False,
-                    statuses=(RUNNING, "suspended", "completed", "cancelled"),
+                    statuses=INSTANCE_STATUSES,
                 )
 
     def retry(self, timer_id: int, actor: Actor) -> TimerInfo:

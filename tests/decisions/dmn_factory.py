@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from engine.decisions import DecisionModel, load_decision_model
+from engine.dmn import DecisionModel, load_decision_model
 
 DMN11 = "http://www.omg.org/spec/DMN/20151101/dmn.xsd"
 DMN12 = "http://www.omg.org/spec/DMN/20180521/MODEL/"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.decisions import DecisionModel, load_decision_model
+from engine.dmn import DecisionModel, load_decision_model
 from engine.errors import DecisionError
 
 MODELS = Path(__file__).resolve().parents[2] / "process_models"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from engine.decisions import load_decision_model
+from engine.dmn import load_decision_model
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_decisions.py"
 

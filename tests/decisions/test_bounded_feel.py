@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from engine.decisions.feel import FeelSyntaxError, compile_expression, compile_unary_tests
-from engine.decisions.feel.parser import MAX_NESTING
-from engine.decisions.feel.values import MAX_DIGITS, MAX_STRING
 from engine.errors import DecisionError, ModelValidationError
+from engine.feel import FeelSyntaxError, compile_expression, compile_unary_tests
+from engine.feel.parser import MAX_NESTING
+from engine.feel.values import MAX_DIGITS, MAX_STRING
 
 from .dmn_factory import FEEL_URI, PYTHON_URI, literal, load, table
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine.decisions.feel import FeelSyntaxError, FeelTypeError, compile_expression
+from engine.feel import FeelSyntaxError, FeelTypeError, compile_expression
 
 
 def ev(text: str, known: tuple[str, ...] = (), **ctx: object) -> object:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from engine.decisions import DecisionModel, DecisionOutcome, load_decision_model
+from engine.dmn import DecisionModel, DecisionOutcome, load_decision_model
 from engine.errors import DecisionError, ModelValidationError, NotFound
 
 from .dmn_factory import DMN11, DMN12, DMN13, DMN14, DMN15, document, input_data, literal, load, table
@@ -478,7 +478,7 @@ def test_evaluation_never_parses(monkeypatch: pytest.MonkeyPatch) -> None:
         literal("note", 'if amount > 5 then "big" else "small"'),
         table("py", [("X", "x", None)], [("o", None)], [(["? > 5"], ["'big'"]), (["-"], ["str(x)"])]),
     )
-    from engine.decisions.feel import parser
+    from engine.feel import parser
     from engine.scripting import sandbox
 
     def refuse(*args: object, **kwargs: object) -> None:

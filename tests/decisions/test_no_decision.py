@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.decisions import load_decision_model
+from engine.dmn import load_decision_model
 from engine.errors import ModelValidationError
 
 ONLY_KNOWLEDGE = b"""<?xml version="1.0" encoding="UTF-8"?>

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine.decisions.feel import FeelSyntaxError, compile_unary_tests
+from engine.feel import FeelSyntaxError, compile_unary_tests
 
 from .dmn_factory import single_input
 

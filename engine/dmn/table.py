@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.decisions.feel import FeelTypeError
-from engine.decisions.feel.values import describe
-from engine.decisions.hit_policies import Policy
-from engine.decisions.typeref import TypeRef
+from engine.dmn.hit_policies import Policy
+from engine.dmn.typeref import TypeRef
 from engine.errors import DecisionError, Problem
+from engine.feel import FeelTypeError
+from engine.feel.values import describe
 
 
 def decision_error(
@@ -207,7 +207,7 @@ class DecisionTable:
                     )
         return self.fail("a rule could not be tested")
 
-    # --- what hit policies use (engine.decisions.hit_policies.TableView) ------------
+    # --- what hit policies use (engine.dmn.hit_policies.TableView) ------------
 
     def outputs_of(self, rule: Rule, ctx: Mapping[str, Any]) -> tuple[Any, ...]:
         if rule.constant is not None:

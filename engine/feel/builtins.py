@@ -14,9 +14,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cmp_to_key
 from typing import Any
 
-from engine.decisions.feel.errors import FeelTypeError
-from engine.decisions.feel.temporal import parse_date, parse_date_time, parse_duration, parse_time
-from engine.decisions.feel.values import compare, describe, feel_equal, is_number, kind_of, truth
+from engine.feel.errors import FeelTypeError
+from engine.feel.temporal import parse_date, parse_date_time, parse_duration, parse_time
+from engine.feel.values import compare, describe, feel_equal, is_number, kind_of, truth
 
 
 @dataclass(frozen=True)

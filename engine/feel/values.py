@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from engine.decisions.feel.errors import FeelLimitError, FeelTypeError
-from engine.decisions.feel.temporal import format_duration
+from engine.feel.errors import FeelLimitError, FeelTypeError
+from engine.feel.temporal import format_duration
 
 NUMBER_TYPES = (int, float, Decimal)
 ORDERED_KINDS = frozenset({"number", "string", "date", "date and time", "time", "duration"})

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.decisions.languages import ExpressionCompiler, ExpressionProblem, language_of
-from engine.decisions.literal import LiteralDecision
-from engine.decisions.model import Decision, DecisionModel
-from engine.decisions.parser import DecisionSource, DocumentSource, InputDataSource, read_document
-from engine.decisions.problems import ProblemLog
-from engine.decisions.table_builder import build_table, shown
-from engine.decisions.typeref import TypeRef, resolve_type
+from engine.dmn.languages import ExpressionCompiler, ExpressionProblem, language_of
+from engine.dmn.literal import LiteralDecision
+from engine.dmn.model import Decision, DecisionModel
+from engine.dmn.parser import DecisionSource, DocumentSource, InputDataSource, read_document
+from engine.dmn.problems import ProblemLog
+from engine.dmn.table_builder import build_table, shown
+from engine.dmn.typeref import TypeRef, resolve_type
 from engine.errors import ModelValidationError
 
 
@@ -133,7 +133,7 @@ def _requirements(
 
 def published_names(source: DecisionSource) -> list[str]:
     """The names a requiring decision may read this decision's result under: its name and its id,
-    and, as Camunda 7 publishes them, the names of its outputs (engine/decisions/evaluate.py)."""
+    and, as Camunda 7 publishes them, the names of its outputs (engine/dmn/evaluate.py)."""
     names = [source.name, source.id]
     if source.logic == "decisionTable" and source.table is not None:
         # as table_builder names an output column: its name, else its label, else the decision's name

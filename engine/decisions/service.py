@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.decisions import DecisionModel, DecisionOutcome, load_decision_model
+from engine.dmn import DecisionModel, DecisionOutcome, load_decision_model
 from engine.errors import InvalidInput, NotFound
 from engine.repository.service import RepositoryService
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine.decisions.feel import FeelTypeError
-from engine.decisions.table import decision_error
-from engine.decisions.trace import DecisionOutcome, DecisionTrace
+from engine.dmn.table import decision_error
+from engine.dmn.trace import DecisionOutcome, DecisionTrace
 from engine.errors import DecisionError
+from engine.feel import FeelTypeError
 
 if TYPE_CHECKING:
-    from engine.decisions.model import Decision
+    from engine.dmn.model import Decision
 
 
 def _typed_inputs(decision: Decision, scope: dict[str, Any]) -> None:

@@ -12,16 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.decisions.feel import FeelSyntaxError, ast
-from engine.decisions.feel.parser import parse_unary_tests
-from engine.decisions.feel.unary import compile_test_node
-from engine.decisions.feel.values import describe, kind_of
-from engine.decisions.hit_policies import AGGREGATIONS, HIT_POLICIES, normalise_hit_policy, policy_for
-from engine.decisions.languages import PYTHON, ExpressionCompiler, ExpressionProblem
-from engine.decisions.parser import DecisionSource, InputSource, OutputSource, RuleSource, Text
-from engine.decisions.problems import DecisionProblems
-from engine.decisions.table import DecisionTable, InputColumn, OutputColumn, Rule
-from engine.decisions.typeref import TypeRef, resolve_type
+from engine.dmn.hit_policies import AGGREGATIONS, HIT_POLICIES, normalise_hit_policy, policy_for
+from engine.dmn.languages import PYTHON, ExpressionCompiler, ExpressionProblem
+from engine.dmn.parser import DecisionSource, InputSource, OutputSource, RuleSource, Text
+from engine.dmn.problems import DecisionProblems
+from engine.dmn.table import DecisionTable, InputColumn, OutputColumn, Rule
+from engine.dmn.typeref import TypeRef, resolve_type
+from engine.feel import FeelSyntaxError, ast
+from engine.feel.parser import parse_unary_tests
+from engine.feel.unary import compile_test_node
+from engine.feel.values import describe, kind_of
 
 _TEMPORAL = frozenset({"date", "date and time", "time", "duration"})
 

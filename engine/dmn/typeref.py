@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.decisions.feel.errors import FeelTypeError
-from engine.decisions.feel.temporal import parse_date, parse_date_time, parse_duration, parse_time
-from engine.decisions.feel.values import describe, kind_of
+from engine.feel.errors import FeelTypeError
+from engine.feel.temporal import parse_date, parse_date_time, parse_duration, parse_time
+from engine.feel.values import describe, kind_of
 
 _ALIASES = {
     "number": "number",

@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cmp_to_key
 from typing import Any, Protocol
 
-from engine.decisions.feel import FeelTypeError
-from engine.decisions.feel.values import compare, describe, feel_equal, is_number
 from engine.errors import DecisionError
+from engine.feel import FeelTypeError
+from engine.feel.values import compare, describe, feel_equal, is_number
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "PRIORITY", "ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER")
 AGGREGATIONS = ("SUM", "MIN", "MAX", "COUNT")

@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.decisions.feel import ast
-from engine.decisions.feel.builtins import BUILTINS
-from engine.decisions.feel.errors import FeelLimitError, FeelSyntaxError, FeelTooComplex, FeelTypeError
-from engine.decisions.feel.parser import parse_expression
-from engine.decisions.feel.values import (
+from engine.feel import ast
+from engine.feel.builtins import BUILTINS
+from engine.feel.errors import FeelLimitError, FeelSyntaxError, FeelTooComplex, FeelTypeError
+from engine.feel.parser import parse_expression
+from engine.feel.values import (
     arithmetic,
     check_string_length,
     compare,
@@ -249,7 +249,7 @@ class _Compiler:
 
     def _in(self, node: ast.In) -> tuple[Evaluator, bool, Any]:
         # Imported here because unary tests compile their endpoints with this module.
-        from engine.decisions.feel.unary import compile_test_node
+        from engine.feel.unary import compile_test_node
 
         value = self.fn(node.value)
         test, names, uses_input = compile_test_node(node.tests, self.allow_input, fast=False)

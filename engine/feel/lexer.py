@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.decisions.feel.errors import FeelSyntaxError
+from engine.feel.errors import FeelSyntaxError
 
 KEYWORDS = frozenset(
     {

@@ -18,10 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-from engine.decisions.feel import ast
-from engine.decisions.feel.errors import FeelSyntaxError, FeelTooComplex
-from engine.decisions.feel.lexer import Token, tokenize
-from engine.decisions.feel.temporal import parse_temporal
+from engine.feel import ast
+from engine.feel.errors import FeelSyntaxError, FeelTooComplex
+from engine.feel.lexer import Token, tokenize
+from engine.feel.temporal import parse_temporal
 
 # Built-ins whose names contain a keyword; they are only names when a call follows.
 _KEYWORD_FUNCTION_NAMES = (("date", "and", "time"),)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from engine.decisions.evaluate import run
-from engine.decisions.trace import DecisionOutcome
-from engine.decisions.typeref import TypeRef
+from engine.dmn.evaluate import run
+from engine.dmn.trace import DecisionOutcome
+from engine.dmn.typeref import TypeRef
 from engine.errors import NotFound
 
 

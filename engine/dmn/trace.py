@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.decisions.feel.values import to_json
+from engine.feel.values import to_json
 
 
 # Not frozen: a frozen dataclass's __init__ costs a noticeable share of a 20 µs evaluation.

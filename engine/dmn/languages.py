@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from engine.decisions.feel import FeelSyntaxError, FeelTooComplex, compile_expression, compile_unary_tests
-from engine.decisions.python_style import (
+from engine.dmn.python_style import (
     compile_python_expression,
     compile_python_tests,
     looks_like_python,
 )
 from engine.errors import ScriptError
+from engine.feel import FeelSyntaxError, FeelTooComplex, compile_expression, compile_unary_tests
 
 FEEL = "feel"
 PYTHON = "python"

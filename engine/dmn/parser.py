@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from engine.decisions.problems import ProblemLog
+from engine.dmn.problems import ProblemLog
 from engine.xmlsafe import parse_untrusted_xml
 
 # Scheme-less, so that a file that writes http:// where the standard says https:// still loads.

@@ -6,7 +6,7 @@ is still null, so neither matches (the standard's three-valued logic).
 
 With ``fast=True`` (decision tables) tests against literals become bare Python
 comparisons. That is only safe because the table checks each input's type once per
-evaluation before any rule runs (see ``engine.decisions.table``); a mismatched type that
+evaluation before any rule runs (see ``engine.dmn.table``); a mismatched type that
 still slips through raises TypeError, which the table reports as a DecisionError.
 """
 
@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.decisions.feel import ast
-from engine.decisions.feel.compiler import compile_node
-from engine.decisions.feel.parser import parse_unary_tests
-from engine.decisions.feel.values import compare, feel_equal, kind_of, truth
+from engine.feel import ast
+from engine.feel.compiler import compile_node
+from engine.feel.parser import parse_unary_tests
+from engine.feel.values import compare, feel_equal, kind_of, truth
 
 # test(value, context[, input]) -> True | False | None. ``input`` is what ``?`` means; it is
 # the tested value itself except inside ``x in (...)``, where it stays the cell's input.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.decisions.feel.values import describe
-from engine.decisions.table import decision_error
-from engine.decisions.typeref import TypeRef
+from engine.dmn.table import decision_error
+from engine.dmn.typeref import TypeRef
+from engine.feel.values import describe
 
 
 class LiteralDecision:

@@ -1,0 +1,20 @@
+"""FEEL, the expression language of DMN: S-FEEL unary tests and simple expressions, used by decision
+
+``compile_unary_tests`` and ``compile_expression`` parse once and return closures; see
+``docs/decisions.md`` for the subset.
+"""
+
+from engine.feel.compiler import CompiledExpression, compile_expression
+from engine.feel.errors import FeelLimitError, FeelSyntaxError, FeelTooComplex, FeelTypeError
+from engine.feel.unary import CompiledTests, compile_unary_tests
+
+__all__ = [
+    "CompiledExpression",
+    "CompiledTests",
+    "FeelLimitError",
+    "FeelSyntaxError",
+    "FeelTooComplex",
+    "FeelTypeError",
+    "compile_expression",
+    "compile_unary_tests",
+]
