@@ -162,9 +162,9 @@ def decide(engine: Engine, args: argparse.Namespace) -> int:
     if args.source.endswith(".dmn"):
         if not path.is_file():
             raise InvalidInput(f"{path} does not exist")
-        outcome = engine.dmn.evaluate_files({path.name: path.read_bytes()}, args.decision, inputs)
+        outcome = engine.decisions.evaluate_files({path.name: path.read_bytes()}, args.decision, inputs)
     else:
-        outcome = engine.dmn.evaluate_deployed(args.source, args.decision, inputs, args.version)
+        outcome = engine.decisions.evaluate_deployed(args.source, args.decision, inputs, args.version)
     if args.json:
         emit_json(
             {"results": outcome.results, "trace": [t.as_dict() for t in outcome.trace]}

@@ -1,7 +1,7 @@
 """Test-only hook: after every command, the workflow rebuilt from the database equals the live one.
 
-``install`` wraps ``InstanceCommands._persist`` (the last step of every command that loads a
-workflow, inside its transaction). Once the command has written its state, the hook rebuilds the
+``install`` wraps ``UnitOfWork.persist`` (the last step of every command, inside its
+transaction; commands that load no workflow are skipped). Once the command has written its state, the hook rebuilds the
 instance from the rows just written with a model compiled afresh from the version's stored files —
 what a restarted server or another process would run — and compares it with the live workflow
 (engine/spiff/equivalence.py), then asserts that a running instance still waits for something
@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from engine.repository.compiler import CompiledModel
 from engine.repository.service import CompiledModelCache
-from engine.runtime.commands import InstanceCommands, LoadedInstance
 from engine.runtime.stalls import why_waiting
+from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
 from engine.spiff import state as spiff_state
 from engine.spiff.equivalence import differences, next_step_differences, spec_differences
 from engine.store.schema import instance_task_states, model_files, model_versions, process_instances
@@ -44,7 +44,7 @@ class ReloadCheck:
 _FRESH: dict[Any, CompiledModel] = {}
 
 
-def _fresh_model(check: ReloadCheck, commands: InstanceCommands, conn: Any, version_id: int) -> CompiledModel:
+def _fresh_model(check: ReloadCheck, commands: UnitOfWork, conn: Any, version_id: int) -> CompiledModel:
     key = (id(commands), version_id)
     if key not in check.fresh_models:
         model_key = conn.scalar(select(model_versions.c.model_key).where(model_versions.c.id == version_id))
@@ -61,7 +61,7 @@ def _fresh_model(check: ReloadCheck, commands: InstanceCommands, conn: Any, vers
     return check.fresh_models[key]
 
 
-def verify_reload(check: ReloadCheck, commands: InstanceCommands, loaded: LoadedInstance) -> None:
+def verify_reload(check: ReloadCheck, commands: UnitOfWork, loaded: LoadedInstance) -> None:
     """Fail (AssertionError) if the stored instance, rebuilt cold, differs from ``loaded.workflow``."""
     conn, workflow = loaded.conn, loaded.workflow
     if workflow is None:
@@ -105,17 +105,16 @@ def verify_reload(check: ReloadCheck, commands: InstanceCommands, loaded: Loaded
 
 def install(monkeypatch: pytest.MonkeyPatch) -> ReloadCheck:
     """Check every command of this test (all engines); returns the running tally."""
-    installed = getattr(InstanceCommands._persist, "reload_check", None)
+    installed = getattr(UnitOfWork.persist, "reload_check", None)
     if installed is not None:  # already on for this test (APPROVALS_VERIFY_RELOAD and a conftest)
         return installed
     check = ReloadCheck()
-    original = InstanceCommands._persist
+    original = UnitOfWork.persist
 
-    def persist_and_verify(self: InstanceCommands, loaded: LoadedInstance) -> int:
-        revision = original(self, loaded)
+    def persist_and_verify(self: UnitOfWork, loaded: LoadedInstance) -> None:
+        original(self, loaded)
         verify_reload(check, self, loaded)
-        return revision
 
     persist_and_verify.reload_check = check  # type: ignore[attr-defined]
-    monkeypatch.setattr(InstanceCommands, "_persist", persist_and_verify)
+    monkeypatch.setattr(UnitOfWork, "persist", persist_and_verify)
     return check

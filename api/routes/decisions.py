@@ -25,5 +25,7 @@ bp = Blueprint("decisions", __name__)
     errors=(404, 422),
 )
 def evaluate(engine: Engine, actor: Actor, key: str, body: dict[str, Any]) -> dict[str, Any]:
-    outcome = engine.dmn.evaluate_deployed(key, body.get("decision"), body["input"], body.get("version"))
+    outcome = engine.decisions.evaluate_deployed(
+        key, body.get("decision"), body["input"], body.get("version")
+    )
     return {"results": to_json(outcome.results), "trace": [t.as_dict() for t in outcome.trace]}

@@ -26,8 +26,8 @@ from engine.errors import ApprovalsError, Conflict, InvalidInput, NotFound, Perm
 from engine.events.correlation import carried_fields, key_from_payload
 from engine.identity.actor import Actor
 from engine.repository.service import RepositoryService
-from engine.runtime.commands import InstanceCommands, LoadedInstance
 from engine.runtime.service import RuntimeService
+from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
 from engine.spiff.steps import deliver
 from engine.store.database import Database
 from engine.store.schema import event_subscriptions, model_versions, process_instances
@@ -67,12 +67,12 @@ def _check_payload(model: Any, element_id: str, kind: str, name: str, payload: d
 
 class EventService:
     def __init__(
-        self, db: Database, repository: RepositoryService, runtime: RuntimeService, commands: InstanceCommands
+        self, db: Database, repository: RepositoryService, runtime: RuntimeService, uow: UnitOfWork
     ) -> None:
         self.db = db
         self.repository = repository
         self.runtime = runtime
-        self.commands = commands
+        self.uow = uow
 
     def _check_sender(self, actor: Actor, version_id: int, element_id: str, name: str) -> None:
         allowed = _senders(self.repository.compiled(version_id), element_id)
@@ -242,7 +242,7 @@ class EventService:
                 deliver(loaded.workflow, subscription.spiff_task_id, subscription.element_id, payload, name)
             )
 
-        self.commands.run(subscription.instance_id, actor, action, statuses=(RUNNING,))
+        self.uow.run(subscription.instance_id, actor, action, statuses=(RUNNING,))
         return Delivery(subscription.instance_id, subscription.element_id, started=False)
 
     def _start(
@@ -251,14 +251,13 @@ class EventService:
         model = self.repository.compiled(start.version_id)
         _check_payload(model, start.element_id, kind, name, payload)
         business_key = key if key is not None and not model.info.get("business_key_prefix") else None
-        with self.db.transaction() as conn:
-            info, loaded, revision = self.runtime.start_in(
-                conn,
+        with self.uow.transaction() as tx:
+            info, _ = self.runtime.start_in(
+                tx,
                 start.version_id,
                 actor,
                 payload,
                 business_key,
                 trigger={"kind": kind, "element_id": start.element_id, "name": name, "correlation_key": key},
             )
-        self.commands.remember(loaded, revision)
         return Delivery(info.id, start.element_id, started=True)

@@ -3,7 +3,7 @@
 Camunda 7's external-task contract (``ExternalTaskService``): fetch and lock by topic, complete with
 variables, report a failure (retries, retry timeout; no retries left: an incident, until an admin
 sets retries again), report a BPMN error (caught by an error boundary event on the task), extend
-or release a lock. Every change is one command on the instance (engine/runtime/commands.py): the
+or release a lock. Every change is one command on the instance (engine/runtime/unit_of_work.py): the
 instance lock first, then its external-task row, then the workflow, history and row written in
 one transaction — so two workers fetching at once never both get a task (the second finds the
 row locked once it holds the instance), and a completion races nothing.
@@ -29,7 +29,7 @@ from engine.datalimits import check_depth
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.external.sync import ACTIVE
 from engine.identity.actor import ADMIN, AUDITOR, Actor
-from engine.runtime.commands import InstanceCommands, LoadedInstance
+from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
 from engine.spiff.external import complete_external, external_data, throw_bpmn_error
 from engine.store.database import Database
 from engine.store.schema import external_tasks, process_instances
@@ -141,9 +141,9 @@ def _ms(value: int, what: str, maximum: int, minimum: int = 0) -> timedelta:
 
 
 class ExternalTaskService:
-    def __init__(self, db: Database, commands: InstanceCommands, clock: Clock, settings: Settings) -> None:
+    def __init__(self, db: Database, uow: UnitOfWork, clock: Clock, settings: Settings) -> None:
         self.db = db
-        self.commands = commands
+        self.uow = uow
         self.clock = clock
         self.settings = settings
 
@@ -320,7 +320,7 @@ class ExternalTaskService:
             return replace(_info(current, variables), worker_id=worker_id, lock_expires_at=expires)
 
         try:
-            return self.commands.run(row.instance_id, actor, action, needs_workflow=wants_data)
+            return self.uow.run(row.instance_id, actor, action, needs_workflow=wants_data)[0]
         except (Conflict, NotFound):
             return None  # the instance stopped running, or another command changed it meanwhile
 
@@ -352,9 +352,9 @@ class ExternalTaskService:
                 raise NotFound(f"external task {task_id} does not exist any more: it was {current.status}")
             return action(loaded, current)
 
-        return self.commands.run(
-            row.instance_id, actor, locked, needs_workflow=needs_workflow, statuses=statuses
-        )
+        return self.uow.run(row.instance_id, actor, locked, needs_workflow=needs_workflow, statuses=statuses)[
+            0
+        ]
 
     @staticmethod
     def _check_holder(row: Row, worker_id: str, now: datetime, what: str) -> None:

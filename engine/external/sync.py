@@ -1,6 +1,6 @@
 """Keeping the external-task table in step with the workflow, inside each command's transaction.
 
-Like the inbox and the timer rows (tasks/projection.py, runtime/waits.py): a row is created in the
+Like the inbox and the timer rows (tasks/projection.py, events/waits.py): a row is created in the
 same transaction as the state that started its task, so a worker never sees a task the database
 does not hold, nor misses one. Every active row (open, or an incident) whose task is no longer
 waiting is closed: as completed when its task completed, else as cancelled (the instance was
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from engine.history.recorder import HistoryRecorder
 from engine.repository.compiler import CompiledModel
 from engine.runtime import stalls
+from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.spiff.external import external_task_state, started_external_tasks
 from engine.store.schema import external_tasks
 from engine.store.statuses import CANCELLED, COMPLETED, INCIDENT, OPEN
@@ -112,3 +113,18 @@ def _waiting_external(conn: Connection, instance_id: int) -> list[str]:
 # A running instance whose only token sits at an external task waits for a worker, not for nothing.
 if _waiting_external not in stalls.PROBES:
     stalls.PROBES.insert(len(stalls.PROBES) - 1, _waiting_external)
+
+
+class ExternalTasks(Projection):
+    """The external-task rows of the instance."""
+
+    def project(self, instance: LoadedInstance) -> None:
+        sync_external(
+            instance.conn,
+            instance=instance.row,
+            workflow=instance.workflow,
+            model=instance.model,
+            history=instance.history,
+            now=instance.now,
+            actor=instance.actor.name,
+        )

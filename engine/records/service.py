@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import select
 
-from engine import jsonvalues
 from engine.identity.actor import Actor
-from engine.repository.bpmn_document import RecordSpec
 from engine.runtime.visibility import visible_to
 from engine.store.database import Database
 from engine.store.schema import process_instances, records
@@ -32,26 +30,6 @@ class Record:
     element_id: str
     data: dict[str, Any]
     created_at: datetime
-
-
-def file_record(
-    conn: Connection, *, instance: Any, spec: RecordSpec, element_id: str, data: dict[str, Any], now: datetime
-) -> dict[str, Any]:
-    """Write the record; return what it keeps (for the history event)."""
-    kept = {field: data.get(field) for field in spec.fields} if spec.fields else dict(data)
-    conn.execute(
-        insert(records).values(
-            kind=spec.kind,
-            instance_id=instance.id,
-            model_key=instance.model_key,
-            version_id=instance.version_id,
-            business_key=instance.business_key,
-            element_id=element_id,
-            data=jsonvalues.dumps(kept),
-            created_at=now,
-        )
-    )
-    return kept
 
 
 class RecordService:

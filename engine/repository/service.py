@@ -23,9 +23,9 @@ from engine.identity.actor import Actor
 from engine.identity.service import check_group_names, ensure_groups, known_groups
 from engine.repository.bundle import Bundle, collect_bundles, file_kind
 from engine.repository.compiler import CompiledModel, check_groups, compile_bundle, compile_bundle_all
+from engine.repository.start_triggers import register_start_triggers
 from engine.store.database import Database
 from engine.store.schema import model_files, model_versions
-from engine.timers.schedule import register_start_triggers
 
 ORGANISATION_FILE = "groups.toml"
 

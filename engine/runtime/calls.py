@@ -36,6 +36,7 @@ from engine.errors import (
 )
 from engine.identity.actor import Actor
 from engine.runtime.stalls import PROBES
+from engine.runtime.unit_of_work import LoadedInstance, Projection, UnitOfWork
 from engine.scripting.sandbox import evaluate
 from engine.spiff.call_activity import (
     PARENT_BUSINESS_KEY,
@@ -54,7 +55,6 @@ from engine.store.schema import instance_calls, model_versions, process_instance
 from engine.store.statuses import CANCELLED, COMPLETED, INCIDENT, RESOLVED, RUNNING, SUSPENDED
 
 if TYPE_CHECKING:
-    from engine.runtime.commands import InstanceCommands, LoadedInstance
     from engine.runtime.service import RuntimeService
 
 # A model calling itself (directly or round a cycle) would start instances for ever inside one command.
@@ -68,11 +68,22 @@ class CallProblem(Exception):
     """Why a call activity cannot start its child: an incident on the parent."""
 
 
-class CallActivities:
-    def __init__(self, commands: InstanceCommands, runtime: RuntimeService) -> None:
-        self.commands = commands
+class CallActivities(Projection):
+    """Child instances of call activities, started, cancelled and heard from in the commands of
+    their parents and children (a projection: the unit of work calls it in every command)."""
+
+    def __init__(self, uow: UnitOfWork, runtime: RuntimeService) -> None:
+        self.uow = uow
         self.runtime = runtime
-        self.repository = commands.repository
+        self.repository = uow.repository
+
+    def settle(self, instance: LoadedInstance) -> None:
+        if instance.model.calls:
+            self.sync(instance)  # children started, or cancelled, in this transaction
+
+    def project(self, instance: LoadedInstance) -> None:
+        if instance.row.parent_instance_id is not None:
+            self.child_ended(instance)  # the parent moves on (or gets an incident) now
 
     # --- the parent's side ---------------------------------------------------------------------
 
@@ -129,7 +140,7 @@ class CallActivities:
         status = conn.scalar(select(process_instances.c.status).where(process_instances.c.id == child_id))
         if status not in (RUNNING, SUSPENDED):
             return
-        if not self.commands.db.is_sqlite:
+        if not self.uow.db.is_sqlite:
             # Parent before child is the reverse of the usual order: never wait for the child here
             # (a cancel of the parent holds it already, see lock_descendants).
             try:
@@ -149,10 +160,7 @@ class CallActivities:
             child.cancelled_by_parent = True
             child.end_with("instance_cancelled", reason=reason)
 
-        _, child, revision = self.commands.execute_in(
-            conn, child_id, parent.actor, action, statuses=(RUNNING, SUSPENDED)
-        )
-        parent.related.append((child, revision))
+        parent.tx.run(child_id, parent.actor, action, statuses=(RUNNING, SUSPENDED))
 
     def _start_child(self, loaded: LoadedInstance, pending: PendingCall) -> bool:
         """Start the child of ``pending``; True if the parent moved on (the child ended at once)."""
@@ -172,8 +180,8 @@ class CallActivities:
             business_key = self._business_key(definition, loaded, pending.data)
             # A savepoint: a child that cannot start leaves nothing behind but the incident.
             with conn.begin_nested():
-                info, child, revision = self.runtime.start_in(
-                    conn,
+                info, child = self.runtime.start_in(
+                    loaded.tx,
                     version_id,
                     loaded.actor,
                     data,
@@ -188,7 +196,6 @@ class CallActivities:
         except (Conflict, NotFound, InvalidInput) as exc:
             self._incident(loaded, pending, key, exc.message)
             return False
-        loaded.related.append((child, revision))
         loaded.history.add(
             "call_activity_started",
             loaded.actor.name,
@@ -411,15 +418,12 @@ class CallActivities:
         needs_workflow: bool = True,
     ) -> None:
         try:
-            _, parent, revision = self.commands.execute_in(
-                child.conn, parent_id, child.actor, action, statuses=statuses, needs_workflow=needs_workflow
-            )
+            child.tx.run(parent_id, child.actor, action, statuses=statuses, needs_workflow=needs_workflow)
         except Conflict as exc:
             raise Conflict(
                 f"instance {child.id} cannot end while its parent instance {parent_id} cannot go on: "
                 f"{exc.message}"
             ) from None
-        child.related.append((parent, revision))
 
     # --- admins --------------------------------------------------------------------------------
 
@@ -442,32 +446,7 @@ class CallActivities:
             loaded.history.add("incident_retried", actor.name, loaded.now, calls=resolved)
             return resolved
 
-        return self.commands.run(instance_id, actor, action)
-
-    @staticmethod
-    def lock_descendants(conn: Connection, instance_id: int, on_postgres: bool) -> None:
-        """Lock the running descendants of an instance, deepest first, before the instance itself:
-        the order a child's completion takes (child, then parent), so a cancel never deadlocks it."""
-        if not on_postgres:
-            return  # SQLite: the transaction holds the database's one write lock
-        levels: list[list[int]] = []
-        frontier = [instance_id]
-        while frontier and len(levels) <= MAX_CALL_DEPTH + 1:
-            frontier = list(
-                conn.scalars(
-                    select(process_instances.c.id).where(
-                        process_instances.c.parent_instance_id.in_(frontier)
-                        & process_instances.c.status.in_((RUNNING, SUSPENDED))
-                    )
-                )
-            )
-            if frontier:
-                levels.append(frontier)
-        for level in reversed(levels):
-            for child_id in sorted(level):
-                conn.execute(
-                    select(process_instances.c.id).where(process_instances.c.id == child_id).with_for_update()
-                )
+        return self.uow.run(instance_id, actor, action)[0]
 
 
 def _evaluate(expression: str, data: dict[str, Any], what: str) -> Any:
@@ -541,3 +520,28 @@ def _calls_probe(conn: Connection, instance_id: int) -> list[str]:
 
 
 PROBES.append(_calls_probe)
+
+
+def lock_descendants(conn: Connection, instance_id: int, on_postgres: bool) -> None:
+    """Lock the running descendants of an instance, deepest first, before the instance itself:
+    the order a child's completion takes (child, then parent), so a cancel never deadlocks it."""
+    if not on_postgres:
+        return  # SQLite: the transaction holds the database's one write lock
+    levels: list[list[int]] = []
+    frontier = [instance_id]
+    while frontier and len(levels) <= MAX_CALL_DEPTH + 1:
+        frontier = list(
+            conn.scalars(
+                select(process_instances.c.id).where(
+                    process_instances.c.parent_instance_id.in_(frontier)
+                    & process_instances.c.status.in_((RUNNING, SUSPENDED))
+                )
+            )
+        )
+        if frontier:
+            levels.append(frontier)
+    for level in reversed(levels):
+        for child_id in sorted(level):
+            conn.execute(
+                select(process_instances.c.id).where(process_instances.c.id == child_id).with_for_update()
+            )

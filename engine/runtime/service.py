@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.clock import Clock
@@ -19,16 +19,16 @@ from engine.forms import Form
 from engine.identity.actor import PROCESS_OWNER, Actor
 from engine.repository.service import RepositoryService
 from engine.runtime.business_keys import next_business_key
-from engine.runtime.calls import call_children
-from engine.runtime.commands import InstanceCommands, LoadedInstance
+from engine.runtime.calls import CallActivities, call_children, lock_descendants
 from engine.runtime.stalls import why_waiting
+from engine.runtime.unit_of_work import LoadedInstance, Transaction, UnitOfWork
 from engine.runtime.visibility import INSTANCE_COLUMNS, require_visible, visible_to
 from engine.spiff.steps import cancel as cancel_workflow
 from engine.spiff.steps import initial_data, instance_data
 from engine.spiff.workflow import ApprovalsWorkflow
 from engine.store.database import Database
-from engine.store.schema import model_versions, process_instances, user_tasks
-from engine.store.statuses import CANCELLED, OPEN, RUNNING, SUSPENDED
+from engine.store.schema import model_versions, process_instances
+from engine.store.statuses import CANCELLED, RUNNING, SUSPENDED
 
 BUSINESS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 SYSTEM_VARIABLES = ("initiator", "business_key")
@@ -108,13 +108,14 @@ class RuntimeService:
         self,
         db: Database,
         repository: RepositoryService,
-        commands: InstanceCommands,
+        uow: UnitOfWork,
         clock: Clock,
         settings: Settings,
     ) -> None:
         self.db = db
         self.repository = repository
-        self.commands = commands
+        self.uow = uow
+        self.calls = CallActivities(uow, self)
         self.clock = clock
         self.timezone = ZoneInfo(settings.timezone)
 
@@ -153,18 +154,17 @@ class RuntimeService:
             starters = ", ".join(model.document.starter_groups)
             raise PermissionDenied(f"only members of {starters} may start {model_key}")
         try:
-            with self.db.transaction() as conn:
-                info, loaded, revision = self.start_in(conn, version_id, actor, data, business_key)
+            with self.uow.transaction() as tx:
+                info, _ = self.start_in(tx, version_id, actor, data, business_key)
         except IntegrityError as exc:
             if "business_key" not in str(exc):
                 raise
             raise Conflict(f"{model_key} already has an instance with business key {business_key!r}")
-        self.commands.remember(loaded, revision)
         return info
 
     def start_in(
         self,
-        conn: Connection,
+        tx: Transaction,
         version_id: int,
         actor: Actor,
         data: dict[str, Any],
@@ -173,13 +173,13 @@ class RuntimeService:
         check_form: bool = True,
         initiator: str | None = None,
         parent: tuple[int, str, str] | None = None,
-    ) -> tuple[InstanceInfo, LoadedInstance, int]:
+    ) -> tuple[InstanceInfo, LoadedInstance]:
         """Start an instance inside the caller's transaction (timers and messages start them too).
 
-        The caller commits, then hands ``loaded`` and the revision to ``commands.remember``.
         A call activity starts its child with ``parent`` (instance id, element id, SpiffWorkflow task
         id) and the parent's ``initiator`` (engine/runtime/calls.py).
         """
+        conn = tx.conn
         model = self.repository.compiled(version_id)
         model_key = model.model_key
         if any(not isinstance(k, str) for k in data):
@@ -222,33 +222,40 @@ class RuntimeService:
             )
         ).inserted_primary_key[0]
         row = conn.execute(select(process_instances).where(process_instances.c.id == instance_id)).one()
-        loaded = self.commands.create(conn, row, actor, model, workflow)
-        loaded.started_by_parent = parent is not None
-        initial_data(
-            workflow,
-            {**data, **model.properties, "initiator": initiator or actor.name, "business_key": business_key},
-        )
-        loaded.history.add(
-            "instance_started",
-            actor.name,
-            now,
-            element_id=model.document.process_id,
-            model_key=model_key,
-            business_key=business_key,
-            data=data,
-            **({"trigger": trigger} if trigger else {}),
-        )
-        if parent is not None:
+
+        def begin(loaded: LoadedInstance) -> None:
+            loaded.started_by_parent = parent is not None
+            initial_data(
+                workflow,
+                {
+                    **data,
+                    **model.properties,
+                    "initiator": initiator or actor.name,
+                    "business_key": business_key,
+                },
+            )
             loaded.history.add(
-                "started_by_call_activity",
+                "instance_started",
                 actor.name,
                 now,
                 element_id=model.document.process_id,
-                parent_instance_id=parent[0],
-                parent_element_id=parent[1],
+                model_key=model_key,
+                business_key=business_key,
+                data=data,
+                **({"trigger": trigger} if trigger else {}),
             )
-        loaded.advance()
-        revision = self.commands.persist_created(loaded)
+            if parent is not None:
+                loaded.history.add(
+                    "started_by_call_activity",
+                    actor.name,
+                    now,
+                    element_id=model.document.process_id,
+                    parent_instance_id=parent[0],
+                    parent_element_id=parent[1],
+                )
+            loaded.advance()
+
+        _, loaded = tx.start(row, actor, model, workflow, begin)
         info = InstanceInfo(
             instance_id,
             model_key,
@@ -265,7 +272,7 @@ class RuntimeService:
             parent={"instance_id": parent[0], "element_id": parent[1]} if parent else None,
             children=call_children(conn, [instance_id]).get(instance_id, []) if model.calls else [],
         )
-        return info, loaded, revision
+        return info, loaded
 
     def cancel(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceInfo:
         def action(loaded: LoadedInstance) -> None:
@@ -276,21 +283,15 @@ class RuntimeService:
             loaded.ended_at = loaded.now
             loaded.end_with("instance_cancelled", reason=reason)
 
-        if self.commands.calls is None:
-            self.commands.run(instance_id, actor, action, statuses=(RUNNING, SUSPENDED))
-        else:
-            # Its children are cancelled in the same transaction: lock them first (runtime/calls.py).
-            with self.db.transaction() as conn:
-                self.commands.calls.lock_descendants(conn, instance_id, not self.db.is_sqlite)
-                _, loaded, revision = self.commands.execute_in(
-                    conn, instance_id, actor, action, statuses=(RUNNING, SUSPENDED)
-                )
-            self.commands.remember(loaded, revision)
+        # Its children are cancelled in the same transaction: lock them first (runtime/calls.py).
+        with self.uow.transaction() as tx:
+            lock_descendants(tx.conn, instance_id, not self.db.is_sqlite)
+            tx.run(instance_id, actor, action, statuses=(RUNNING, SUSPENDED))
         return self.get(instance_id, actor)
 
     def retry_calls(self, instance_id: int, actor: Actor) -> int:
         """Admins: start again every call activity of the instance that is an incident."""
-        return self.commands.calls.retry(instance_id, actor)
+        return self.calls.retry(instance_id, actor)
 
     def suspend(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceInfo:
         return self._set_suspended(instance_id, actor, True, reason)
@@ -305,17 +306,12 @@ class RuntimeService:
             raise PermissionDenied("only process owners and admins suspend or resume instances")
 
         def action(loaded: LoadedInstance) -> None:
-            loaded.status = SUSPENDED if suspend else RUNNING
-            loaded.conn.execute(
-                update(user_tasks)
-                .where((user_tasks.c.instance_id == loaded.id) & (user_tasks.c.status == OPEN))
-                .values(suspended=suspend)
-            )
+            loaded.status = SUSPENDED if suspend else RUNNING  # the inbox hides or shows its tasks
             loaded.history.add(
                 "instance_suspended" if suspend else "instance_resumed", actor.name, loaded.now, reason=reason
             )
 
-        self.commands.run(
+        self.uow.run(
             instance_id, actor, action, statuses=(RUNNING,) if suspend else (SUSPENDED,), needs_workflow=False
         )
         return self.get(instance_id, actor)

@@ -19,8 +19,10 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from engine.runtime.unit_of_work import LoadedInstance, Projection
+from engine.spiff.tokens import token_positions
 from engine.store.schema import event_subscriptions, process_instances, timers, user_tasks
-from engine.store.statuses import INCIDENT, OPEN, PENDING, WAITING
+from engine.store.statuses import INCIDENT, OPEN, PENDING, RUNNING, WAITING
 
 Probe = Callable[[Connection, int], list[str]]
 STALLED = "stalled"  # the ``reason`` of the incident history event
@@ -123,3 +125,24 @@ def check_stalled(
         conn.execute(
             update(process_instances).where(process_instances.c.id == instance.id).values(error=None)
         )
+
+
+class StallCheck(Projection):
+    """The last projection: it reads the wait tables the others have just written."""
+
+    def project(self, instance: LoadedInstance) -> None:
+        if instance.status != RUNNING:
+            return
+
+        def record(message: str, positions: list[str]) -> None:
+            instance.history.add(
+                "incident",
+                instance.actor.name,
+                instance.now,
+                element_id=positions[0] if positions else None,
+                reason=STALLED,
+                elements=positions,
+                error=message,
+            )
+
+        check_stalled(instance.conn, instance.row, lambda: token_positions(instance.workflow), record)

@@ -7,7 +7,7 @@ never triggered); and ignores ``isInterrupting``. Here, at compile time and on t
 
 - every event subprocess is *armed* when its scope (the process, or the embedded subprocess around
   it) starts: its subworkflow starts and its start event waits like a boundary event, so timers
-  and message or signal subscriptions exist from then on (engine/runtime/waits.py sees them);
+  and message or signal subscriptions exist from then on (engine/events/waits.py sees them);
 - an armed event subprocess whose start event has not fired does not hold its scope open: the
   scope ends when its other work is done, and the armed ones are cancelled then;
 - an interrupting start event cancels the rest of its scope (inbox tasks, timers and subscriptions

@@ -151,8 +151,33 @@ def task_state(task: Any) -> str:
     return TaskState.get_name(task.state)
 
 
-def is_ready(task: Any) -> bool:
-    return task.state == TaskState.READY
+@dataclass(frozen=True)
+class ReadyUserTask:
+    """A user or manual task waiting for a person, as plain values (for the inbox)."""
+
+    spiff_task_id: str
+    element_id: str
+    name: str | None
+    lane: str | None
+    data: dict[str, Any]
+
+
+def ready_user_tasks(workflow: ApprovalsWorkflow) -> list[ReadyUserTask]:
+    return [
+        ReadyUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name, t.task_spec.lane, t.data)
+        for t in workflow.ready_user_tasks()
+    ]
+
+
+def ready_task_data(workflow: ApprovalsWorkflow, spiff_task_id: str) -> dict[str, Any] | None:
+    """The data of a READY task, or None when it is not READY (any more)."""
+    task = workflow.find_task(UUID(spiff_task_id))
+    return task.data if task is not None and task.state == TaskState.READY else None
+
+
+def complete_ready_task(workflow: ApprovalsWorkflow, spiff_task_id: str, data: dict[str, Any]) -> list[Step]:
+    """``complete_user_task`` for the READY task of that id (see ``ready_task_data``)."""
+    return complete_user_task(workflow, workflow.find_task(UUID(spiff_task_id)), data)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,14 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from engine import jsonvalues
 from engine.errors import WorkflowError
 from engine.history.recorder import HistoryRecorder
 from engine.repository.bpmn_document import EventTrigger
+from engine.runtime.outbox import post
+from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.scripting.expressions import evaluate, is_expression
-from engine.store.schema import outbox, user_task_candidates, user_tasks
+from engine.spiff.steps import Step
+from engine.store.schema import user_task_candidates, user_tasks
 from engine.store.statuses import OPEN
 from engine.tasks.conditions import ANYONE
 from engine.tasks.views import task_infos
@@ -124,8 +126,24 @@ def apply_boundary_effects(
 
 def _notify(conn: Connection, instance_id: int, kind: str, now: datetime, **payload: Any) -> None:
     """A notification for the outside world: written to the outbox in the same transaction."""
-    conn.execute(
-        insert(outbox).values(
-            instance_id=instance_id, kind=kind, payload=jsonvalues.dumps(payload), created_at=now
+    post(conn, instance_id, kind, payload, now)
+
+
+class BoundaryEscalation(Projection):
+    """A timer boundary event marked ``escalate`` or ``remind`` (camunda:properties) acts on the
+    open tasks it watches when it fires."""
+
+    def step(self, instance: LoadedInstance, step: Step) -> None:
+        trigger = instance.model.document.triggers.get(step.element_id)
+        if step.kind != "BoundaryEvent" or trigger is None:
+            return
+        apply_boundary_effects(
+            instance.conn,
+            instance_id=instance.id,
+            trigger=trigger,
+            watched=instance.model.document.covered_by(trigger.attached_to or step.element_id),
+            data=step.data,
+            history=instance.history,
+            now=instance.now,
+            actor=instance.actor.name,
         )
-    )

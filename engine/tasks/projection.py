@@ -17,9 +17,11 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from engine.history.recorder import HistoryRecorder
 from engine.repository.bpmn_document import UserTaskDefinition
 from engine.repository.compiler import CompiledModel
+from engine.runtime.unit_of_work import LoadedInstance, Projection
+from engine.spiff.steps import ReadyUserTask, ready_user_tasks
 from engine.store.fastpath import fast_writer
 from engine.store.schema import user_task_candidates, user_tasks
-from engine.store.statuses import CANCELLED, OPEN
+from engine.store.statuses import CANCELLED, OPEN, SUSPENDED
 from engine.tasks.assignment import assign
 from engine.tasks.conditions import candidate_rows
 from engine.tasks.views import TaskInfo, task_info
@@ -42,15 +44,14 @@ _INSERT_CANDIDATES = insert(user_task_candidates).values(
 )
 
 
-def definition_for(model: CompiledModel, spiff_task: Any) -> UserTaskDefinition:
-    spec = spiff_task.task_spec
-    definition = model.document.user_tasks.get(spec.bpmn_id)
+def definition_for(model: CompiledModel, task: ReadyUserTask) -> UserTaskDefinition:
+    definition = model.document.user_tasks.get(task.element_id)
     if definition is None:
         # Manual tasks wait for a person too; they have no assignment attributes of their own.
-        lane = spec.lane
+        lane = task.lane
         definition = UserTaskDefinition(
-            spec.bpmn_id,
-            spec.bpmn_name,
+            task.element_id,
+            task.name,
             lane,
             (lane,) if lane else (),
             (),
@@ -77,7 +78,7 @@ def sync_inbox(
     suspended: bool = False,
 ) -> list[TaskInfo]:
     """Bring the instance's inbox rows in line with its READY user tasks; return the rows created."""
-    ready = {str(t.id): t for t in workflow.ready_user_tasks()}
+    ready = {t.spiff_task_id: t for t in ready_user_tasks(workflow)}
     known = set()
     for row in conn.execute(_OPEN_ROWS, {"instance_id": instance.id}):
         known.add(row.spiff_task_id)
@@ -85,11 +86,9 @@ def sync_inbox(
             fast_writer(conn).execute(conn, _CLOSE, {"task_id": row.id, "at": now})
             history.add("task_cancelled", actor, now, element_id=row.element_id, task_id=row.id)
     created = []
-    for spiff_id, spiff_task in ready.items():
+    for spiff_id, task in ready.items():
         if spiff_id not in known:
-            created.append(
-                _create(conn, instance, spiff_id, spiff_task, model, history, now, actor, suspended)
-            )
+            created.append(_create(conn, instance, spiff_id, task, model, history, now, actor, suspended))
     return created
 
 
@@ -97,22 +96,22 @@ def _create(
     conn: Connection,
     instance: Any,
     spiff_id: str,
-    spiff_task: Any,
+    task: ReadyUserTask,
     model: CompiledModel,
     history: HistoryRecorder,
     now: datetime,
     actor: str | None,
     suspended: bool,
 ) -> TaskInfo:
-    definition = definition_for(model, spiff_task)
-    assignment = assign(definition, spiff_task.data, now)
+    definition = definition_for(model, task)
+    assignment = assign(definition, task.data, now)
     form = model.forms.get(definition.form_key) if definition.form_key else None
     is_approval = definition.approval if definition.approval is not None else bool(form and form.is_approval)
     values = {
         "instance_id": instance.id,
         "spiff_task_id": spiff_id,
         "element_id": definition.id,
-        "name": definition.name or spiff_task.task_spec.bpmn_name,
+        "name": definition.name or task.name,
         "model_key": instance.model_key,
         "version_id": instance.version_id,
         "business_key": instance.business_key,
@@ -151,3 +150,33 @@ def _create(
     )
     row = SimpleNamespace(id=task_id, **values)
     return task_info(row, sorted(assignment.candidate_groups), sorted(assignment.candidate_users), now)
+
+
+_SET_SUSPENDED = (
+    update(user_tasks)
+    .where((user_tasks.c.instance_id == bindparam("b_instance_id")) & (user_tasks.c.status == OPEN))
+    .values(suspended=bindparam("b_suspended"))
+)
+
+
+class Inbox(Projection):
+    """The inbox rows of the instance: created and closed with its user tasks, hidden from lists
+    while the instance is suspended."""
+
+    with_workflow_only = False  # suspending and resuming leave the workflow alone
+
+    def project(self, instance: LoadedInstance) -> None:
+        suspended = instance.status == SUSPENDED
+        if suspended != (instance.row.status == SUSPENDED):
+            instance.conn.execute(_SET_SUSPENDED, {"b_instance_id": instance.id, "b_suspended": suspended})
+        if instance.workflow is not None:
+            instance.created_tasks = sync_inbox(
+                instance.conn,
+                instance=instance.row,
+                workflow=instance.workflow,
+                model=instance.model,
+                history=instance.history,
+                now=instance.now,
+                actor=instance.actor.name,
+                suspended=suspended,
+            )

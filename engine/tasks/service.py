@@ -18,20 +18,27 @@ Rules every model gets from the engine, whatever its diagram says:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
-from uuid import UUID
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, or_, select, update
 
 from engine.clock import Clock
-from engine.errors import Conflict, DataValidationError, InvalidInput, PermissionDenied, WorkflowError
+from engine.errors import (
+    Conflict,
+    DataValidationError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    WorkflowError,
+)
 from engine.identity.actor import PROCESS_OWNER, Actor
 from engine.identity.service import IdentityService
 from engine.repository.bpmn_document import UserTaskDefinition
 from engine.repository.service import RepositoryService
-from engine.runtime.commands import InstanceCommands, LoadedInstance
-from engine.spiff.steps import complete_user_task, is_ready
+from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
+from engine.spiff.steps import complete_ready_task, ready_task_data
 from engine.store.database import Database
 from engine.store.fastpath import fast_writer
 from engine.store.schema import process_instances, user_tasks
@@ -41,6 +48,7 @@ from engine.tasks.conditions import claimable_by, workable_by
 from engine.tasks.scope import check_writes, form_field_problems, task_scope
 from engine.tasks.views import CompletionResult, TaskDetail, TaskInfo, read_task, task_infos
 
+T = TypeVar("T")
 SORTS = {"due", "priority", "created"}
 
 _SET_ASSIGNEE = (
@@ -101,13 +109,13 @@ class TaskService:
         self,
         db: Database,
         repository: RepositoryService,
-        commands: InstanceCommands,
+        uow: UnitOfWork,
         identity: IdentityService,
         clock: Clock,
     ) -> None:
         self.db = db
         self.repository = repository
-        self.commands = commands
+        self.uow = uow
         self.identity = identity
         self.clock = clock
 
@@ -181,8 +189,7 @@ class TaskService:
     # --- commands -------------------------------------------------------------------------
 
     def claim(self, task_id: int, actor: Actor) -> TaskInfo:
-        def action(loaded: LoadedInstance) -> TaskInfo:
-            task = self._open_task(loaded)
+        def action(loaded: LoadedInstance, row: Any, task: TaskInfo) -> TaskInfo:
             if task.assignee == actor.name:
                 return task
             if task.assignee is not None:
@@ -190,11 +197,10 @@ class TaskService:
             self._check_may_hold(loaded, task, actor)
             return self._set_assignee(loaded, task, actor.name, "task_claimed")
 
-        return self._run(task_id, actor, action)
+        return self._run(task_id, actor, action)[0]
 
     def unclaim(self, task_id: int, actor: Actor) -> TaskInfo:
-        def action(loaded: LoadedInstance) -> TaskInfo:
-            task = self._open_task(loaded)
+        def action(loaded: LoadedInstance, row: Any, task: TaskInfo) -> TaskInfo:
             if task.assignee is None:
                 raise Conflict(f"task {task_id} is not claimed")
             if task.assignee != actor.name and not actor.is_admin:
@@ -203,13 +209,12 @@ class TaskService:
                 )
             return self._set_assignee(loaded, task, None, "task_unclaimed")
 
-        return self._run(task_id, actor, action)
+        return self._run(task_id, actor, action)[0]
 
     def assign(self, task_id: int, actor: Actor, user_name: str) -> TaskInfo:
         target = self.identity.actor(user_name)
 
-        def action(loaded: LoadedInstance) -> TaskInfo:
-            task = self._open_task(loaded)
+        def action(loaded: LoadedInstance, row: Any, task: TaskInfo) -> TaskInfo:
             if not (
                 actor.is_admin
                 or task.assignee == actor.name
@@ -222,7 +227,7 @@ class TaskService:
             self._check_may_hold(loaded, task, target)
             return self._set_assignee(loaded, task, target.name, "task_assigned")
 
-        return self._run(task_id, actor, action)
+        return self._run(task_id, actor, action)[0]
 
     def complete(self, task_id: int, actor: Actor, data: dict[str, Any] | None = None) -> CompletionResult:
         """Complete a task with form data and run the process on to its next wait state."""
@@ -230,10 +235,9 @@ class TaskService:
         if any(not isinstance(k, str) for k in data):
             raise InvalidInput("task data must be a JSON object with string keys")
 
-        def action(loaded: LoadedInstance) -> TaskInfo:
-            task = self._open_task(loaded)
-            spiff_task = loaded.workflow.find_task(UUID(loaded.task[0].spiff_task_id))
-            current = spiff_task.data if spiff_task is not None else {}
+        def action(loaded: LoadedInstance, row: Any, task: TaskInfo) -> TaskInfo:
+            ready_data = ready_task_data(loaded.workflow, row.spiff_task_id)
+            current = ready_data if ready_data is not None else {}
             definition = loaded.model.document.user_tasks.get(task.element_id)
             claimed_at = task.claimed_at
             if task.assignee is None:
@@ -254,7 +258,7 @@ class TaskService:
                 )
             else:
                 self._check_still_holds(loaded, task, actor, definition, current)
-            if spiff_task is None or not is_ready(spiff_task):
+            if ready_data is None:
                 raise Conflict(f"task {task_id} can no longer be completed (its process moved on)")
             what = f"task {task_id} ({task.name or task.element_id})"
             form = loaded.model.forms.get(task.form_key) if task.form_key else None
@@ -283,7 +287,7 @@ class TaskService:
                 task_id=task_id,
                 data=data,
             )
-            loaded.record_steps(complete_user_task(loaded.workflow, spiff_task, data))
+            loaded.record_steps(complete_ready_task(loaded.workflow, row.spiff_task_id, data))
             return replace(
                 task,
                 status=COMPLETED,
@@ -294,19 +298,34 @@ class TaskService:
                 overdue=False,
             )
 
-        done, loaded = self.commands.execute(None, actor, action, task_id=task_id)
+        done, loaded = self._run(task_id, actor, action, needs_workflow=True)
         return CompletionResult(done, loaded.status, loaded.created_tasks)
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _run(self, task_id: int, actor: Actor, action: Any) -> TaskInfo:
-        return self.commands.run(None, actor, action, task_id=task_id, needs_workflow=False)
+    def _run(
+        self,
+        task_id: int,
+        actor: Actor,
+        action: Callable[[LoadedInstance, Any, TaskInfo], T],
+        needs_workflow: bool = False,
+    ) -> tuple[T, LoadedInstance]:
+        """A command on an open task: ``action`` gets the instance and the task's row and info, read
+        under the instance's lock (every writer of a task row holds it)."""
+        with self.db.read() as conn:
+            instance_id = conn.scalar(select(user_tasks.c.instance_id).where(user_tasks.c.id == task_id))
+        if instance_id is None:
+            raise NotFound(f"no task {task_id}")
 
-    def _open_task(self, loaded: LoadedInstance) -> TaskInfo:
-        task = loaded.task[1]
-        if task.status != OPEN:
-            raise Conflict(f"task {task.id} is {task.status}")
-        return task
+        def on_task(loaded: LoadedInstance) -> T:
+            row, task = read_task(loaded.conn, task_id, loaded.now)
+            if task.status != OPEN:
+                raise Conflict(f"task {task.id} is {task.status}")
+            return action(loaded, row, task)
+
+        return self.uow.run(
+            instance_id, actor, on_task, needs_workflow=needs_workflow, trail={"task_id": task_id}
+        )
 
     def _check_segregation(self, loaded: LoadedInstance, task: TaskInfo, holder: Actor) -> None:
         if task.is_approval and loaded.row.initiator == holder.name:

@@ -24,14 +24,14 @@ from engine.config import Settings
 from engine.errors import ApprovalsError, Conflict, NotFound, PermissionDenied, WorkflowError
 from engine.identity.actor import ADMIN, Actor
 from engine.repository.service import RepositoryService
-from engine.runtime.commands import InstanceCommands, LoadedInstance
+from engine.repository.start_triggers import next_start
 from engine.runtime.service import RuntimeService
+from engine.runtime.unit_of_work import LoadedInstance, Transaction, UnitOfWork
 from engine.runtime.visibility import visible_to
 from engine.spiff.steps import fire_timers
 from engine.store.database import Database
 from engine.store.schema import process_instances, timers
 from engine.store.statuses import FIRED, INCIDENT, INSTANCE_STATUSES, PENDING, RUNNING
-from engine.timers.schedule import next_start
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +112,14 @@ class TimerService:
         db: Database,
         repository: RepositoryService,
         runtime: RuntimeService,
-        commands: InstanceCommands,
+        uow: UnitOfWork,
         clock: Clock,
         settings: Settings,
     ) -> None:
         self.db = db
         self.repository = repository
         self.runtime = runtime
-        self.commands = commands
+        self.uow = uow
         self.clock = clock
         self.settings = settings
         self.timezone = ZoneInfo(settings.timezone)
@@ -198,15 +198,14 @@ class TimerService:
         now = self.clock.now()
         claimed = None
         try:
-            with self.db.transaction() as conn:
-                claimed = self._claim(conn, now)
+            with self.uow.transaction() as tx:
+                claimed = self._claim(tx.conn, now)
                 if claimed is None:
                     return None
                 if claimed.instance_id is None:
-                    loaded, revision = self._fire_start(conn, claimed, now)
+                    self._fire_start(tx, claimed, now)
                 else:
-                    loaded, revision = self._fire_in_instance(conn, claimed)
-            self.commands.remember(loaded, revision)
+                    self._fire_in_instance(tx, claimed)
             return True
         except Exception as exc:
             if claimed is None:
@@ -221,28 +220,29 @@ class TimerService:
             self._record_failure(claimed, exc)
             return False
 
-    def _fire_in_instance(self, conn: Connection, claimed: Any) -> tuple[LoadedInstance, int]:
+    def _fire_in_instance(self, tx: Transaction, claimed: Any) -> None:
         def action(loaded: LoadedInstance) -> None:
             loaded.workflow.context.fire_until = claimed.due_at
             loaded.record_steps(fire_timers(loaded.workflow))
 
-        _, loaded, revision = self.commands.execute_in(conn, claimed.instance_id, TIMER_ACTOR, action)
-        after = conn.execute(select(timers.c.status, timers.c.due_at).where(timers.c.id == claimed.id)).one()
+        tx.run(claimed.instance_id, TIMER_ACTOR, action)
+        after = tx.conn.execute(
+            select(timers.c.status, timers.c.due_at).where(timers.c.id == claimed.id)
+        ).one()
         if after.status == PENDING and after.due_at == claimed.due_at:
             raise WorkflowError(
                 f"timer {claimed.id} ({claimed.element_id}) was due but its event did not fire"
             )
-        return loaded, revision
 
-    def _fire_start(self, conn: Connection, claimed: Any, now: datetime) -> tuple[LoadedInstance, int]:
+    def _fire_start(self, tx: Transaction, claimed: Any, now: datetime) -> None:
         model = self.repository.compiled(claimed.version_id)
         trigger = next((t for t in model.document.start_triggers if t.element_id == claimed.element_id), None)
         if trigger is None:
             raise WorkflowError(
                 f"start timer {claimed.id}: the model has no start event {claimed.element_id}"
             )
-        _, loaded, revision = self.runtime.start_in(
-            conn,
+        self.runtime.start_in(
+            tx,
             claimed.version_id,
             TIMER_ACTOR,
             {},
@@ -254,12 +254,11 @@ class TimerService:
             values: dict[str, Any] = {"status": FIRED, "fired_at": now}
         else:
             values = {"due_at": following[0], "occurrence": following[1], "fired_at": now}
-        conn.execute(
+        tx.conn.execute(
             update(timers)
             .where(timers.c.id == claimed.id)
             .values(attempts=0, next_attempt_at=None, last_error=None, **values)
         )
-        return loaded, revision
 
     def _record_failure(self, claimed: Any, exc: Exception) -> None:
         now = self.clock.now()
@@ -267,8 +266,8 @@ class TimerService:
         message = exc.message if isinstance(exc, ApprovalsError) else f"{type(exc).__name__}: {exc}"
         incident = attempts >= self.settings.timer_max_attempts
         backoff = timedelta(seconds=min(self.settings.timer_retry_seconds * 2 ** (attempts - 1), 3600))
-        with self.db.transaction() as conn:
-            conn.execute(
+        with self.uow.transaction() as tx:
+            tx.conn.execute(
                 update(timers)
                 .where(timers.c.id == claimed.id)
                 .values(
@@ -291,8 +290,7 @@ class TimerService:
                         error=message[:2000],
                     )
 
-                self.commands.execute_in(
-                    conn,
+                tx.run(
                     claimed.instance_id,
                     TIMER_ACTOR,
                     record,

@@ -125,12 +125,12 @@ def test_a_missing_called_model_is_a_deploy_warning_and_an_incident_not_a_stall(
     deploy_files(engine, {"grandchild.bpmn": models.GRANDCHILD})
     deploy_files(engine, {"child.bpmn": models.CHILD})
     with pytest.raises(PermissionDenied):
-        engine.commands.calls.retry(parent.id, people["sam"])
-    assert engine.commands.calls.retry(parent.id, people["ada"]) == 1
+        engine.runtime.retry_calls(parent.id, people["sam"])
+    assert engine.runtime.retry_calls(parent.id, people["ada"]) == 1
     statuses = [c["status"] for c in engine.runtime.get(parent.id, SYSTEM).children]
     assert statuses == ["resolved", "running"]
     with pytest.raises(Conflict):
-        engine.commands.calls.retry(parent.id, people["ada"])
+        engine.runtime.retry_calls(parent.id, people["ada"])
 
 
 def test_cancelling_the_parent_cancels_children_and_grandchildren(engine, people):
@@ -162,7 +162,7 @@ def test_a_child_cancelled_on_its_own_leaves_an_incident_on_the_parent(engine, p
     assert call["status"] == "incident" and f"child instance {child_id}" in call["error"]
     assert engine.runtime.get(parent.id, SYSTEM).status == "running"
     assert "incident" in history_types(engine, parent.id)
-    engine.commands.calls.retry(parent.id, people["ada"])
+    engine.runtime.retry_calls(parent.id, people["ada"])
     new_child = engine.runtime.get(parent.id, SYSTEM).children[-1]
     assert new_child["status"] == "running" and new_child["instance_id"] != child_id
 

@@ -29,7 +29,7 @@ CATERING = MODELS / "catering"
 )
 def test_the_decision_service_reads_the_required_course_by_its_output_name(engine, context, course, drinks):
     deploy_path(engine, CATERING)
-    outcome = engine.dmn.evaluate_deployed("catering", None, context)  # the top decision: Drinks
+    outcome = engine.decisions.evaluate_deployed("catering", None, context)  # the top decision: Drinks
     assert outcome.results == {"Main course": course, "Drinks": drinks}
     assert [t.decision_id for t in outcome.trace] == ["pick_course", "pick_drinks"]
     assert outcome.trace[1].as_dict()["inputs"] == {"Course": course, "Children present": context["children"]}
@@ -90,7 +90,7 @@ def test_several_outputs_are_each_read_by_their_own_name_single_and_collected():
 
 def test_a_required_decision_wins_over_a_stale_value_of_the_same_name_in_the_data(engine):
     deploy_path(engine, CATERING)
-    outcome = engine.dmn.evaluate_deployed(
+    outcome = engine.decisions.evaluate_deployed(
         "catering", None, {"season": "winter", "guests": 3, "children": False, "course": "grilled fish"}
     )
     assert outcome.result == ["red wine", "beer", "water"]  # the course decided now: stew

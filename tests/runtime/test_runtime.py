@@ -225,8 +225,6 @@ def test_a_fault_in_the_middle_of_a_command_leaves_the_last_committed_state(
         raise RuntimeError("injected fault")
 
     monkeypatch.setattr(target, name, failing)
-    if target is projection:
-        monkeypatch.setattr("engine.runtime.commands.sync_inbox", failing)
     with pytest.raises(RuntimeError, match="injected fault"):
         engine.tasks.complete(task.id, people["sam"], {"note": "lost"})
     assert calls
