@@ -1,4 +1,5 @@
 """FEEL, the expression language of DMN: S-FEEL unary tests and simple expressions, used by decision
+tables (engine.dmn) and by process expressions (engine.scripting.expressions).
 
 ``compile_unary_tests`` and ``compile_expression`` parse once and return closures; see
 ``docs/decisions.md`` for the subset.

@@ -19,7 +19,8 @@ the called model. Everything happens inside the commands that hold the locks:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.exc import OperationalError
@@ -54,9 +55,6 @@ from engine.spiff.steps import instance_data
 from engine.store.schema import instance_calls, model_versions, process_instances
 from engine.store.statuses import CANCELLED, COMPLETED, INCIDENT, RESOLVED, RUNNING, SUSPENDED
 
-if TYPE_CHECKING:
-    from engine.runtime.service import RuntimeService
-
 # A model calling itself (directly or round a cycle) would start instances for ever inside one command.
 MAX_CALL_DEPTH = 10
 _SYSTEM_VARIABLES = ("initiator", "business_key")
@@ -72,9 +70,9 @@ class CallActivities(Projection):
     """Child instances of call activities, started, cancelled and heard from in the commands of
     their parents and children (a projection: the unit of work calls it in every command)."""
 
-    def __init__(self, uow: UnitOfWork, runtime: RuntimeService) -> None:
+    def __init__(self, uow: UnitOfWork, start_in: Callable[..., tuple[Any, LoadedInstance]]) -> None:
         self.uow = uow
-        self.runtime = runtime
+        self.start_in = start_in  # RuntimeService.start_in: a child starts like any instance
         self.repository = uow.repository
 
     def settle(self, instance: LoadedInstance) -> None:
@@ -180,7 +178,7 @@ class CallActivities(Projection):
             business_key = self._business_key(definition, loaded, pending.data)
             # A savepoint: a child that cannot start leaves nothing behind but the incident.
             with conn.begin_nested():
-                info, child = self.runtime.start_in(
+                info, child = self.start_in(
                     loaded.tx,
                     version_id,
                     loaded.actor,

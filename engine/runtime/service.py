@@ -115,7 +115,7 @@ class RuntimeService:
         self.db = db
         self.repository = repository
         self.uow = uow
-        self.calls = CallActivities(uow, self)
+        self.calls = CallActivities(uow, self.start_in)
         self.clock = clock
         self.timezone = ZoneInfo(settings.timezone)
 
