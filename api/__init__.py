@@ -15,7 +15,7 @@ from api.routes.system import API_PAGE_PATH, OPENAPI_KEY, api_page, to_api_page
 
 PREFIX = "/api/v1"
 
-__all__ = ["API_PAGE_PATH", "PREFIX", "register", "to_api_page"]
+__all__ = ["API_PAGE_PATH", "register", "to_api_page"]
 
 
 def register(app: Flask) -> None:

@@ -11,7 +11,7 @@ from flask import Flask
 
 from web.pages import PREFIX, bp
 
-__all__ = ["PREFIX", "register"]
+__all__ = ["register"]
 
 
 def register(app: Flask) -> None:
