@@ -19,7 +19,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 
 from api import parsing
 from api.auth import authenticate, check_route_access
-from api.context import engine_of, settings_of
+from server.context import engine_of, settings_of
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from flask import Request, current_app
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from api.context import engine_of
 from engine.datalimits import show_path, too_deep
 from engine.errors import InvalidInput, Problem
+from server.context import engine_of
 
 
 def _reject_constant(name: str) -> Any:

@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api import create_app
-from api.settings import ServerSettings
 from engine import Engine
 from engine.config import Settings
+from server.app import create_app
+from server.settings import ServerSettings
 
 PASSWORD = "correct horse battery"
 

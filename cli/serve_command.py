@@ -1,6 +1,6 @@
-"""approvals serve: the HTTP API in gunicorn, each worker process with its own engine.
+"""approvals serve: the HTTP server (API and web UI) in gunicorn, each worker process with its own engine.
 
-Flask, the API and gunicorn are imported only when serving, so other commands start no slower.
+Flask, server.app and gunicorn are imported only when serving, so other commands start no slower.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from engine.errors import InvalidInput
 from engine.timers.poller import TimerPoller
 
 if TYPE_CHECKING:
-    from api.settings import ServerSettings
+    from server.settings import ServerSettings
 
 
 def gunicorn_options(settings: ServerSettings) -> dict[str, Any]:
@@ -93,8 +93,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def serve(engine: Engine, args: argparse.Namespace) -> int:
-    from api import create_app
-    from api.settings import ServerSettings
+    from server.app import create_app
+    from server.settings import ServerSettings
 
     settings = ServerSettings.from_env()
     names = ("host", "port", "workers", "threads", "timers")

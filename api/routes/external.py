@@ -2,7 +2,7 @@
 
 The paths, bodies and answers follow Camunda's REST reference, so Camunda's own worker clients
 (e.g. camunda-external-task-client-python3) work unchanged, with a bearer token of a member of
-``external_worker``. Errors keep this API's problem document and add Camunda's ``message`` (api/errors.py).
+``external_worker``. Errors keep this API's problem document and add Camunda's ``message`` (server/errors.py).
 """
 
 from __future__ import annotations

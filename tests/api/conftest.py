@@ -12,13 +12,13 @@ import httpx
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from api import create_app
-from api.settings import ServerSettings
 from engine import Engine
 from engine.identity.actor import SYSTEM
 from engine.runtime.service import InstanceInfo
 from engine.tasks.service import TaskQuery
 from engine.tasks.views import TaskInfo
+from server.app import create_app
+from server.settings import ServerSettings
 from tests.factories import MODELS, deploy_path
 
 # Who plays which part. `sam` starts the requests the others work on.

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.settings import ServerSettings
 from cli.serve_command import gunicorn_options
 from engine.errors import ConfigurationError
+from server.settings import ServerSettings
 from tests.conftest import process_env
 from tests.factories import MODELS
 

@@ -215,8 +215,8 @@ def test_a_malformed_key_ring_names_the_line(text, message):
 def test_an_auditor_sees_the_generations_over_http_and_a_missing_key_is_503(
     make_engine, keyed, signed, tmp_path
 ):
-    from api import create_app
-    from api.settings import ServerSettings
+    from server.app import create_app
+    from server.settings import ServerSettings
     from tests.api.conftest import serve
 
     for server_engine, expected in ((keyed, 200), (make_engine(chain_key_file=str(tmp_path / "gone")), 503)):

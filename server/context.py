@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api.settings import ServerSettings
 from engine import Engine
+from server.settings import ServerSettings
 
 ENGINE_KEY = "approvals.engine"
 SETTINGS_KEY = "approvals.server_settings"

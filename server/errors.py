@@ -1,10 +1,10 @@
-"""Every error response of the API: RFC 7807 ``application/problem+json``, built here and only here.
+"""Every error response of the server: RFC 7807 ``application/problem+json``, built here and only here.
 
-``ERROR_STATUS`` is the one table mapping engine error classes to HTTP status codes. The API layer
-raises the same engine classes for its own checks (a missing token, a malformed body), so those
-go through this table too. Werkzeug's errors (unknown route, wrong method, body too large) and
-unexpected exceptions get the same shape; the latter never show their traceback, only a reference
-to the log line that holds it.
+``ERROR_STATUS`` is the one table mapping engine error classes to HTTP status codes, for both faces
+(the API and the web UI). The API layer raises the same engine classes for its own checks (a
+missing token, a malformed body), so those go through this table too. Werkzeug's errors (unknown
+route, wrong method, body too large) and unexpected exceptions get the same shape; the latter never
+show their traceback, only a reference to the log line that holds it.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:approvals:problem:"
 CAMUNDA_PREFIX = "/engine-rest/"  # Camunda 7's external-task API (api/routes/external.py)
 
+# Named "api" since before the web UI existed: operators' log filters select it by that name.
 log = logging.getLogger("api")
 
 # Engine error class -> (HTTP status, problem type slug). Looked up along the exception's MRO, so a
@@ -131,6 +132,8 @@ def handle_unexpected(error: Exception) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
+    if not log.handlers:  # unexpected errors' tracebacks reach the server's standard error
+        log.addHandler(logging.StreamHandler())
     app.register_error_handler(ApprovalsError, handle_engine_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from engine.config import env_flag, env_int
 
+APP_NAME = "marketing-approvals"  # what pages call the product
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 
