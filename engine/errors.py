@@ -2,7 +2,7 @@
 
 Every error carries a message written for a person and, where it helps, a list of
 ``Problem`` entries saying exactly where (file, line, element id, field path, rule).
-The API maps the classes below to HTTP status codes in one place (``api/errors.py``);
+The server maps the classes below to HTTP status codes in one place (``server/errors.py``);
 the CLI prints the message on one line and exits non-zero.
 """
 
