@@ -26,8 +26,8 @@ from engine.runtime.stalls import why_waiting
 from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
 from engine.spiff import state as spiff_state
 from engine.spiff.equivalence import differences, next_step_differences, spec_differences
+from engine.statuses import RUNNING
 from engine.store.schema import instance_task_states, model_files, model_versions, process_instances
-from engine.store.statuses import RUNNING
 
 
 @dataclass

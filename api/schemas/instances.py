@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import BusinessKey, Id, JsonObject, Moment, Text, UserName
-from engine.store.statuses import CANCELLED, COMPLETED, RUNNING, SUSPENDED
+from engine.statuses import CANCELLED, COMPLETED, RUNNING, SUSPENDED
 
 
 class StartBody(Schema):

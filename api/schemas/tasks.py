@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, pre_dump, validate
 
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import Id, JsonObject, Text, UserName
-from engine.store.statuses import CANCELLED, COMPLETED, OPEN
+from engine.statuses import CANCELLED, COMPLETED, OPEN
 from engine.tasks.views import TaskDetail, TaskInfo
 
 ME = "me"

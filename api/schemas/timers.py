@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import Id
-from engine.store.statuses import CANCELLED, FIRED, INCIDENT, PENDING
+from engine.statuses import CANCELLED, FIRED, INCIDENT, PENDING
 
 ALL = "all"
 

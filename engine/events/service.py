@@ -29,9 +29,9 @@ from engine.repository.service import RepositoryService
 from engine.runtime.service import RuntimeService
 from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
 from engine.spiff.steps import deliver
+from engine.statuses import RUNNING, WAITING
 from engine.store.database import Database
 from engine.store.schema import event_subscriptions, model_versions, process_instances
-from engine.store.statuses import RUNNING, WAITING
 from engine.tasks.scope import check_writes, payload_scope
 
 

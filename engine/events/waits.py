@@ -21,9 +21,9 @@ from engine.repository.compiler import CompiledModel
 from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.scripting.expressions import evaluate
 from engine.spiff.steps import Waiting, wait_was_met, waiting_events
+from engine.statuses import CANCELLED, DELIVERED, FIRED, PENDING, WAITING
 from engine.store.fastpath import fast_writer
 from engine.store.schema import event_subscriptions, timers
-from engine.store.statuses import CANCELLED, DELIVERED, FIRED, PENDING, WAITING
 
 _PENDING_TIMERS = select(timers.c.id, timers.c.spiff_task_id, timers.c.element_id, timers.c.due_at).where(
     (timers.c.instance_id == bindparam("instance_id")) & (timers.c.status == PENDING)

@@ -31,9 +31,9 @@ from engine.external.sync import ACTIVE
 from engine.identity.actor import ADMIN, AUDITOR, Actor
 from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
 from engine.spiff.external import complete_external, external_data, throw_bpmn_error
+from engine.statuses import COMPLETED, INCIDENT, OPEN, RUNNING, SUSPENDED
 from engine.store.database import Database
 from engine.store.schema import external_tasks, process_instances
-from engine.store.statuses import COMPLETED, INCIDENT, OPEN, RUNNING, SUSPENDED
 
 T = TypeVar("T")
 

@@ -20,8 +20,8 @@ from engine.repository.compiler import CompiledModel
 from engine.runtime import stalls
 from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.spiff.external import external_task_state, started_external_tasks
+from engine.statuses import CANCELLED, COMPLETED, INCIDENT, OPEN
 from engine.store.schema import external_tasks
-from engine.store.statuses import CANCELLED, COMPLETED, INCIDENT, OPEN
 
 ACTIVE = (OPEN, INCIDENT)
 

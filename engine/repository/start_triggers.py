@@ -11,8 +11,8 @@ from sqlalchemy import Connection, insert, update
 from engine.errors import ModelValidationError, Problem
 from engine.repository.bpmn_document import EventTrigger
 from engine.repository.compiler import CompiledModel
+from engine.statuses import CANCELLED, PENDING, WAITING
 from engine.store.schema import event_subscriptions, timers
-from engine.store.statuses import CANCELLED, PENDING, WAITING
 from engine.timeexpr import add_duration, parse_cycle, parse_datetime, parse_duration
 
 

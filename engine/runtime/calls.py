@@ -52,8 +52,8 @@ from engine.spiff.call_activity import (
 )
 from engine.spiff.steps import cancel as cancel_workflow
 from engine.spiff.steps import instance_data
+from engine.statuses import CANCELLED, COMPLETED, INCIDENT, RESOLVED, RUNNING, SUSPENDED
 from engine.store.schema import instance_calls, model_versions, process_instances
-from engine.store.statuses import CANCELLED, COMPLETED, INCIDENT, RESOLVED, RUNNING, SUSPENDED
 
 # A model calling itself (directly or round a cycle) would start instances for ever inside one command.
 MAX_CALL_DEPTH = 10

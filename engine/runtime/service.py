@@ -26,9 +26,9 @@ from engine.runtime.visibility import INSTANCE_COLUMNS, require_visible, visible
 from engine.spiff.steps import cancel as cancel_workflow
 from engine.spiff.steps import initial_data, instance_data
 from engine.spiff.workflow import ApprovalsWorkflow
+from engine.statuses import CANCELLED, RUNNING, SUSPENDED
 from engine.store.database import Database
 from engine.store.schema import model_versions, process_instances
-from engine.store.statuses import CANCELLED, RUNNING, SUSPENDED
 
 BUSINESS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 SYSTEM_VARIABLES = ("initiator", "business_key")

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.spiff.tokens import token_positions
+from engine.statuses import INCIDENT, OPEN, PENDING, RUNNING, WAITING
 from engine.store.schema import event_subscriptions, process_instances, timers, user_tasks
-from engine.store.statuses import INCIDENT, OPEN, PENDING, RUNNING, WAITING
 
 Probe = Callable[[Connection, int], list[str]]
 STALLED = "stalled"  # the ``reason`` of the incident history event

@@ -51,10 +51,10 @@ from engine.spiff import state as spiff_state
 from engine.spiff.context import CommandContext, WorkLimit
 from engine.spiff.steps import Step, advance, instance_data
 from engine.spiff.workflow import ApprovalsWorkflow
+from engine.statuses import COMPLETED, INSTANCE_STATUSES, RUNNING
 from engine.store.database import Database
 from engine.store.fastpath import fast_writer
 from engine.store.schema import instance_task_states, process_instances
-from engine.store.statuses import COMPLETED, INSTANCE_STATUSES, RUNNING
 from engine.store.upsert import upsert_statement
 
 T = TypeVar("T")

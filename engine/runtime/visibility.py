@@ -8,8 +8,8 @@ from sqlalchemy import Connection, exists, or_, select
 
 from engine.errors import NotFound, PermissionDenied
 from engine.identity.actor import PROCESS_OWNER, Actor
+from engine.statuses import OPEN
 from engine.store.schema import history_events, model_versions, process_instances, user_tasks
-from engine.store.statuses import OPEN
 from engine.tasks.conditions import workable_by
 
 INSTANCE_COLUMNS = (*process_instances.c, model_versions.c.version.label("model_version"))

@@ -24,8 +24,8 @@ from engine.runtime.outbox import post
 from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.scripting.expressions import evaluate, is_expression
 from engine.spiff.steps import Step
+from engine.statuses import OPEN
 from engine.store.schema import user_task_candidates, user_tasks
-from engine.store.statuses import OPEN
 from engine.tasks.conditions import ANYONE
 from engine.tasks.views import task_infos
 

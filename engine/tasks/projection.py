@@ -19,9 +19,9 @@ from engine.repository.bpmn_document import UserTaskDefinition
 from engine.repository.compiler import CompiledModel
 from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.spiff.steps import ReadyUserTask, ready_user_tasks
+from engine.statuses import CANCELLED, OPEN, SUSPENDED
 from engine.store.fastpath import fast_writer
 from engine.store.schema import user_task_candidates, user_tasks
-from engine.store.statuses import CANCELLED, OPEN, SUSPENDED
 from engine.tasks.assignment import assign
 from engine.tasks.conditions import candidate_rows
 from engine.tasks.views import TaskInfo, task_info

@@ -39,10 +39,10 @@ from engine.repository.bpmn_document import UserTaskDefinition
 from engine.repository.service import RepositoryService
 from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
 from engine.spiff.steps import complete_ready_task, ready_task_data
+from engine.statuses import COMPLETED, OPEN
 from engine.store.database import Database
 from engine.store.fastpath import fast_writer
 from engine.store.schema import process_instances, user_tasks
-from engine.store.statuses import COMPLETED, OPEN
 from engine.tasks.assignment import model_assignee
 from engine.tasks.conditions import claimable_by, workable_by
 from engine.tasks.scope import check_writes, form_field_problems, task_scope

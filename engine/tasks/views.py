@@ -10,8 +10,8 @@ from sqlalchemy import Connection, Row, bindparam, select
 
 from engine.errors import NotFound
 from engine.identity.actor import Actor
+from engine.statuses import OPEN
 from engine.store.schema import user_task_candidates, user_tasks
-from engine.store.statuses import OPEN
 
 
 @dataclass(frozen=True)

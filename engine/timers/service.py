@@ -29,9 +29,9 @@ from engine.runtime.service import RuntimeService
 from engine.runtime.unit_of_work import LoadedInstance, Transaction, UnitOfWork
 from engine.runtime.visibility import visible_to
 from engine.spiff.steps import fire_timers
+from engine.statuses import FIRED, INCIDENT, INSTANCE_STATUSES, PENDING, RUNNING
 from engine.store.database import Database
 from engine.store.schema import process_instances, timers
-from engine.store.statuses import FIRED, INCIDENT, INSTANCE_STATUSES, PENDING, RUNNING
 
 log = logging.getLogger(__name__)
 
