@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from engine import jsonvalues
+from engine.access import visible_to
 from engine.identity.actor import Actor
 from engine.repository.bpmn_document import RecordSpec
-from engine.runtime.visibility import visible_to
 from engine.store.database import Database
 from engine.store.schema import process_instances, records
 

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
+from engine import access
 from engine.errors import (
     ApprovalsError,
     ConcurrentModification,
     Conflict,
     InvalidInput,
     NotFound,
-    PermissionDenied,
     Problem,
     WorkflowError,
 )
@@ -426,8 +426,7 @@ class CallActivities:
     def retry(self, instance_id: int, actor: Actor) -> int:
         """Try again every call activity of the instance that is an incident (a missing model
         deployed since, a cancelled child); returns how many were retried."""
-        if not actor.is_admin:
-            raise PermissionDenied("only admins retry incidents")
+        access.retry_incidents(actor).require()
 
         def action(loaded: LoadedInstance) -> int:
             resolved = loaded.conn.execute(

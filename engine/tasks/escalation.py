@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from engine import jsonvalues
+from engine.access import ANYONE
 from engine.errors import WorkflowError
 from engine.history.recorder import HistoryRecorder
 from engine.repository.bpmn_document import EventTrigger
 from engine.scripting.expressions import evaluate, is_expression
 from engine.store.schema import outbox, user_task_candidates, user_tasks
 from engine.store.statuses import OPEN
-from engine.tasks.conditions import ANYONE
 from engine.tasks.views import task_infos
 
 _TRUE = {"true", "yes", "1"}
