@@ -1,9 +1,10 @@
 """``@operation``: what one route takes and returns, declared once, used twice.
 
-At request time the decorator authenticates, applies the route-level checks, parses the query and
-body through their schemas and serialises the view's return value with the response schema; the
-view itself only calls the engine. At start-up ``api.openapi`` reads the same declaration to
-write the OpenAPI document, so the published contract cannot drift from what the code does.
+At request time the decorator authenticates, parses the query and body through their schemas and
+serialises the view's return value with the response schema; the view itself only calls the
+engine, which decides what the caller may do (engine/access.py). At start-up ``api.openapi`` reads
+the same declaration to write the OpenAPI document, so the published contract cannot drift from
+what the code does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from marshmallow import Schema
 from werkzeug.exceptions import NotFound as RouteNotFound
 
 from api import parsing
-from api.auth import authenticate, check_route_access
+from api.auth import authenticate
 from server.context import engine_of, settings_of
 
 
@@ -58,8 +59,6 @@ class Operation:
     # Other success statuses with the same body (status -> when), e.g. 200 for an unchanged deploy.
     also: dict[int, str] = field(default_factory=dict)
     public: bool = False
-    writes: bool = False
-    groups: frozenset[str] | None = None
     # A non-JSON request or response body, described for OpenAPI by hand (uploads, file downloads).
     request_content: dict[str, Any] | None = None
     response_content: dict[str, Any] | None = None
@@ -93,8 +92,6 @@ def operation(
     status: int = 200,
     also: dict[int, str] | None = None,
     public: bool = False,
-    writes: bool = False,
-    groups: Collection[str] | None = None,
     request_content: dict[str, Any] | None = None,
     response_content: dict[str, Any] | None = None,
     response_headers: dict[str, Any] | None = None,
@@ -111,8 +108,6 @@ def operation(
         status=status,
         also=dict(also or {}),
         public=public,
-        writes=writes,
-        groups=frozenset(groups) if groups is not None else None,
         request_content=request_content,
         response_content=response_content,
         response_headers=response_headers,
@@ -129,7 +124,6 @@ def operation(
             actor = None
             if not op.public:
                 actor = authenticate(engine, request)
-                check_route_access(actor, op.groups, op.writes)
             arguments: dict[str, Any] = dict(path)
             if op.query is not None:
                 arguments["query"] = parsing.load(op.query, request.args.to_dict(), "query parameters")

@@ -151,13 +151,13 @@ def scratch_database(admin_url: str) -> Iterator[str]:
 
 def seed(engine: Any, total: int) -> dict[str, Any]:
     """Users, the model, REAL_INSTANCES real instances, and clones up to ``total`` open tasks."""
-    from engine.identity.actor import SYSTEM
+    from engine.actor import SYSTEM
 
     engine.identity.add_groups(["sales", "manager", "finance"])
     engine.identity.add_user("starter", ["sales"])
     _, clerk_token = engine.identity.add_user("clerk", ["sales"])
     engine.repository.deploy(engine.repository.bundles_from_paths([APPROVAL]), SYSTEM)
-    starter = engine.identity.actor("starter")
+    starter = engine.actor("starter")
     real = [engine.runtime.start("bench_approval", starter).id for _ in range(REAL_INSTANCES)]
     t0 = time.perf_counter()
     clone(engine, real[0], total - REAL_INSTANCES)
@@ -299,7 +299,7 @@ def check_clones(engine: Any) -> None:
     """Seeded instances are real: their history verifies, like the engine-made template's."""
     from sqlalchemy import text
 
-    from engine.identity.actor import SYSTEM
+    from engine.actor import SYSTEM
 
     with engine.db.read() as conn:
         sample = list(conn.scalars(text("SELECT id FROM process_instances ORDER BY random() LIMIT 5")))
@@ -309,7 +309,7 @@ def check_clones(engine: Any) -> None:
 
 
 def in_process_completions(engine: Any, task_ids: list[int]) -> float:
-    clerk = engine.identity.actor("clerk")
+    clerk = engine.actor("clerk")
     started = time.perf_counter()
     for task_id in task_ids:
         engine.tasks.complete(task_id, clerk, {})

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from throwaway_key import use_throwaway_chain_key
 
 from engine import Engine
+from engine.actor import SYSTEM
 from engine.config import Settings
-from engine.identity.actor import SYSTEM
 from engine.store.database import Database
 from engine.store.schema import timers
 

@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import Engine
+from engine.actor import SYSTEM
 from engine.config import Settings
-from engine.identity.actor import SYSTEM
 from engine.store import migrate
 
 _HEAD = (

@@ -47,12 +47,12 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import Engine
+from engine.actor import SYSTEM, Actor
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.dmn import load_decision_model
 from engine.errors import ApprovalsError, Conflict, DataValidationError, PermissionDenied, Problem
 from engine.history.keys import new_key_line
-from engine.identity.actor import SYSTEM, Actor
 from engine.store.schema import event_subscriptions, instance_task_states, process_instances
 from engine.tasks.service import TaskQuery
 from engine.xmlsafe import parse_untrusted_xml
@@ -216,7 +216,7 @@ class Player:
                     engine.identity.set_groups(name, wanted)
             except ApprovalsError:
                 engine.identity.add_user(name, list(groups))
-            return engine.identity.actor(name)
+            return engine.actor(name)
 
         return self.step(f"user {name}", act)
 

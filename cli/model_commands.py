@@ -10,8 +10,8 @@ from pathlib import Path
 from cli.arguments import json_object
 from cli.render import data_text, emit_json, table, when
 from engine import Engine
+from engine.actor import ADMIN, SYSTEM, Actor
 from engine.errors import InvalidInput
-from engine.identity.actor import ADMIN, Actor
 from engine.repository.service import read_organisation
 
 
@@ -86,7 +86,9 @@ def validate(engine: Engine, args: argparse.Namespace) -> int:
     reports = [
         model  # one report per executable process: each is a model of its own
         for b in engine.repository.bundles_from_paths(args.paths)
-        for model in engine.repository.validate_all(b, strict=args.strict, organisation=organisation)
+        for model in engine.repository.validate_all(
+            b, strict=args.strict, organisation=organisation, actor=SYSTEM
+        )
     ]
     if args.json:
         emit_json(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine import Engine
-from engine.identity.actor import SYSTEM, Actor
+from engine.actor import SYSTEM, Actor
 from engine.repository.service import DeployResult
 from tests.conftest import FIXTURES
 
@@ -26,5 +26,5 @@ def add_users(engine: Engine, **users: str) -> dict[str, Actor]:
     actors = {}
     for name, groups in users.items():
         engine.identity.add_user(name, [g for g in groups.split(",") if g])
-        actors[name] = engine.identity.actor(name)
+        actors[name] = engine.actor(name)
     return actors

@@ -9,8 +9,8 @@ from flask import Blueprint
 from api.operation import operation
 from api.schemas.decisions import EvaluateBody, EvaluationSchema
 from engine import Engine
+from engine.actor import Actor
 from engine.feel.values import to_json
-from engine.identity.actor import Actor
 
 bp = Blueprint("decisions", __name__)
 

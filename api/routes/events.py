@@ -10,8 +10,8 @@ from api.operation import Reply, operation
 from api.routes.links import instance_links
 from api.schemas.events import DeliverySchema, MessageBody, SignalBody, SignalReportSchema
 from engine import Engine
+from engine.actor import Actor
 from engine.events.service import SignalReport
-from engine.identity.actor import Actor
 
 bp = Blueprint("events", __name__)
 
@@ -29,7 +29,6 @@ bp = Blueprint("events", __name__)
     response=DeliverySchema,
     also={201: "no instance waited: the message started a new one"},
     response_headers={"Location": {"schema": {"type": "string"}, "description": "201: the new instance"}},
-    writes=True,
     errors=(404, 409, 422),
     links=instance_links("$response.body#/instance_id"),
 )
@@ -52,7 +51,6 @@ def send_message(engine: Engine, actor: Actor, body: dict[str, Any]) -> Reply:
     "starts on the signal but does not accept this sender: 403, after the waiting instances received it.",
     body=SignalBody,
     response=SignalReportSchema,
-    writes=True,
     errors=(422,),
 )
 def broadcast_signal(engine: Engine, actor: Actor, body: dict[str, Any]) -> SignalReport:

@@ -32,8 +32,8 @@ from api.schemas.external import (
     to_typed,
 )
 from engine import Engine
-from engine.external.service import EXTERNAL_WORKER, ExternalTaskInfo, ExternalTaskQuery, TopicRequest
-from engine.identity.actor import ADMIN, AUDITOR, Actor
+from engine.actor import Actor
+from engine.external.service import ExternalTaskInfo, ExternalTaskQuery, TopicRequest
 
 PREFIX = "/engine-rest"
 bp = Blueprint("external", __name__)
@@ -48,8 +48,6 @@ class TaskIdConverter(BaseConverter):
 
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("task_id", TaskIdConverter))
 
-WORKERS = (EXTERNAL_WORKER, ADMIN)
-READERS = (EXTERNAL_WORKER, ADMIN, AUDITOR)
 TEXT = {"text/plain": {"schema": {"type": "string"}}}
 
 
@@ -111,8 +109,6 @@ def _query(values: dict[str, Any]) -> ExternalTaskQuery | None:
     "to appear (long polling). Variables are Camunda typed values.",
     body=FetchAndLockBody,
     response=LockedExternalTaskList,
-    writes=True,
-    groups=WORKERS,
 )
 def fetch_and_lock(engine: Engine, actor: Actor, body: dict[str, Any]) -> list[dict[str, Any]]:
     topics = [
@@ -142,8 +138,6 @@ def fetch_and_lock(engine: Engine, actor: Actor, body: dict[str, Any]) -> list[d
     "Complete an external task: its variables go into the process data (the locking worker)",
     body=ExternalCompleteBody,
     status=204,
-    writes=True,
-    groups=WORKERS,
     errors=(404, 409, 422),
 )
 def complete(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str) -> Response:
@@ -162,8 +156,6 @@ def complete(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str) -
     "Report a failure: retried after retryTimeout while retries are left, else an incident",
     body=ExternalFailureBody,
     status=204,
-    writes=True,
-    groups=WORKERS,
     errors=(404, 409),
 )
 def failure(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str) -> Response:
@@ -185,8 +177,6 @@ def failure(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str) ->
     description="Without one, the task's path ends (Camunda 7's default for an unhandled BPMN error).",
     body=BpmnErrorBody,
     status=204,
-    writes=True,
-    groups=WORKERS,
     errors=(404, 409, 422),
 )
 def bpmn_error(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str) -> Response:
@@ -206,8 +196,6 @@ def bpmn_error(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str)
     "Extend the lock of the worker that holds it by newDuration ms from now",
     body=ExtendLockBody,
     status=204,
-    writes=True,
-    groups=WORKERS,
     errors=(404, 409),
 )
 def extend_lock(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str) -> Response:
@@ -219,8 +207,6 @@ def extend_lock(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str
 @operation(
     "Release the lock: any worker may fetch the task again",
     status=204,
-    writes=True,
-    groups=WORKERS,
     errors=(404, 409),
 )
 def unlock(engine: Engine, actor: Actor, task_id: str) -> Response:
@@ -233,8 +219,6 @@ def unlock(engine: Engine, actor: Actor, task_id: str) -> Response:
     "Set the retries (admins): an incident with retries > 0 can be fetched again at once",
     body=ExternalRetriesBody,
     status=204,
-    writes=True,
-    groups=(ADMIN,),
     errors=(404, 409),
 )
 def set_retries(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str) -> Response:
@@ -247,7 +231,6 @@ def set_retries(engine: Engine, actor: Actor, body: dict[str, Any], task_id: str
     "List the active external tasks (workers, auditors, admins)",
     query=ExternalTaskListQuery,
     response=ExternalTaskList,
-    groups=READERS,
 )
 def list_tasks(engine: Engine, actor: Actor, query: dict[str, Any]) -> list[dict[str, Any]]:
     q = _query(query)
@@ -259,7 +242,6 @@ def list_tasks(engine: Engine, actor: Actor, query: dict[str, Any]) -> list[dict
     "Count the active external tasks matching the filters",
     query=ExternalTaskFilter,
     response=ExternalTaskCount,
-    groups=READERS,
 )
 def count(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str, int]:
     q = _query(query)
@@ -271,7 +253,6 @@ def count(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str, int]
     "Count the active external tasks matching the filters (in the body)",
     body=ExternalTaskCountBody,
     response=ExternalTaskCount,
-    groups=READERS,
 )
 def count_by_body(engine: Engine, actor: Actor, body: dict[str, Any]) -> dict[str, int]:
     q = _query(body)
@@ -282,7 +263,6 @@ def count_by_body(engine: Engine, actor: Actor, body: dict[str, Any]) -> dict[st
 @operation(
     "One external task, whatever its status",
     response=ExternalTaskSchema,
-    groups=READERS,
     errors=(404,),
 )
 def get(engine: Engine, actor: Actor, task_id: str) -> dict[str, Any]:
@@ -293,7 +273,6 @@ def get(engine: Engine, actor: Actor, task_id: str) -> dict[str, Any]:
 @operation(
     "The error details of the task's last failure, as text",
     response_content=TEXT,
-    groups=READERS,
     errors=(404,),
 )
 def error_details(engine: Engine, actor: Actor, task_id: str) -> Response:

@@ -19,8 +19,8 @@ from api.schemas.instances import (
     VerificationSchema,
 )
 from engine import Engine
+from engine.actor import Actor
 from engine.history.verify import ChainVerification
-from engine.identity.actor import ADMIN, Actor
 from engine.runtime.service import InstanceFilter, InstanceInfo
 
 bp = Blueprint("instances", __name__)
@@ -37,7 +37,6 @@ LOCATION = {"Location": {"schema": {"type": "string"}, "description": "the new i
     response=InstanceSchema,
     status=201,
     response_headers=LOCATION,
-    writes=True,
     errors=(404, 409, 422),
     links=instance_links("$response.body#/id"),
 )
@@ -90,7 +89,6 @@ def get_instance(engine: Engine, actor: Actor, instance_id: int) -> InstanceInfo
     "Cancel an instance (its initiator, a process owner or an admin)",
     body=ReasonBody,
     response=InstanceSchema,
-    writes=True,
     errors=(404, 409, 422),
     links=instance_links("$response.body#/id"),
 )
@@ -104,8 +102,6 @@ def cancel(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any])
     description="A call activity whose child could not start (its model was not deployed, say) or whose "
     "child an admin cancelled: each starts a new child now. 409: the instance has no such incident.",
     response=InstanceSchema,
-    writes=True,
-    groups=(ADMIN,),
     errors=(404, 409),
     links=instance_links("$response.body#/id"),
 )
@@ -119,7 +115,6 @@ def retry_calls(engine: Engine, actor: Actor, instance_id: int) -> InstanceInfo:
     "Suspend an instance: its open tasks leave the inboxes (process owners, admins)",
     body=ReasonBody,
     response=InstanceSchema,
-    writes=True,
     errors=(404, 409),
     links=instance_links("$response.body#/id"),
 )
@@ -132,7 +127,6 @@ def suspend(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]
     "Resume a suspended instance (process owners, admins)",
     body=ReasonBody,
     response=InstanceSchema,
-    writes=True,
     errors=(404, 409),
     links=instance_links("$response.body#/id"),
 )

@@ -20,7 +20,7 @@ from api.schemas.tasks import (
     TaskSchema,
 )
 from engine import Engine
-from engine.identity.actor import Actor
+from engine.actor import Actor
 from engine.tasks.service import TaskQuery
 from engine.tasks.views import CompletionResult, TaskDetail, TaskInfo
 
@@ -80,7 +80,6 @@ def get_task(engine: Engine, actor: Actor, task_id: int) -> TaskDetail:
 @operation(
     "Claim a task (a candidate; never the requester of an approval)",
     response=TaskSchema,
-    writes=True,
     errors=(404, 409),
     links=task_links("$response.body#/id"),
 )
@@ -92,7 +91,6 @@ def claim(engine: Engine, actor: Actor, task_id: int) -> TaskInfo:
 @operation(
     "Release a claimed task (its assignee or an admin)",
     response=TaskSchema,
-    writes=True,
     errors=(404, 409),
     links=task_links("$response.body#/id"),
 )
@@ -105,7 +103,6 @@ def unclaim(engine: Engine, actor: Actor, task_id: int) -> TaskInfo:
     "Assign a task to a user (an admin, its assignee, or while unclaimed one of its candidates)",
     body=AssignBody,
     response=TaskSchema,
-    writes=True,
     errors=(404, 409),
     links=task_links("$response.body#/id"),
 )
@@ -120,7 +117,6 @@ def assign(engine: Engine, actor: Actor, task_id: int, body: dict[str, Any]) -> 
     "Data failing the task's form: 422 listing each invalid field.",
     body=CompleteBody,
     response=CompletionSchema,
-    writes=True,
     errors=(404, 409, 422),
     links={
         **instance_links("$response.body#/task/instance_id"),

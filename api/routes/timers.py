@@ -10,14 +10,13 @@ from api.operation import Link, operation
 from api.paging import fetch_limit, page
 from api.schemas.timers import ALL, TimerListQuery, TimerPageSchema, TimerSchema
 from engine import Engine
-from engine.identity.actor import ADMIN, AUDITOR, PROCESS_OWNER, Actor
+from engine.actor import Actor
 from engine.timers.service import TimerInfo
 
 bp = Blueprint("timers", __name__)
 
 # Timers are the installation's machinery (expressions, failures with their errors), not anyone's
 # work: employees see the effects in their inbox and an instance's history instead.
-READERS = (ADMIN, AUDITOR, PROCESS_OWNER)
 
 
 @bp.get("/timers")
@@ -27,7 +26,6 @@ READERS = (ADMIN, AUDITOR, PROCESS_OWNER)
     "`APPROVALS_TIMER_MAX_ATTEMPTS` times: waits for an admin's retry) or `all`. Employees: 403.",
     query=TimerListQuery,
     response=TimerPageSchema,
-    groups=READERS,
     links={"RetryFirstTimer": Link("timers.retry", {"timer_id": "$response.body#/items/0/id"})},
 )
 def list_timers(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
@@ -48,8 +46,6 @@ def list_timers(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str
     description="Also for a pending timer backing off after failures: it is due now, attempts reset. "
     "409: the timer already fired or was cancelled.",
     response=TimerSchema,
-    writes=True,
-    groups=(ADMIN,),
     errors=(404, 409),
 )
 def retry(engine: Engine, actor: Actor, timer_id: int) -> TimerInfo:

@@ -22,9 +22,10 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, true
 
-from engine.errors import ApprovalsError, Conflict, InvalidInput, NotFound, PermissionDenied
+from engine import access
+from engine.actor import Actor
+from engine.errors import ApprovalsError, Conflict, InvalidInput, NotFound
 from engine.events.correlation import carried_fields, key_from_payload
-from engine.identity.actor import Actor
 from engine.repository.service import RepositoryService
 from engine.runtime.service import RuntimeService
 from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
@@ -75,9 +76,8 @@ class EventService:
         self.uow = uow
 
     def _check_sender(self, actor: Actor, version_id: int, element_id: str, name: str) -> None:
-        allowed = _senders(self.repository.compiled(version_id), element_id)
-        if allowed and not actor.is_admin and not actor.in_any(*allowed):
-            raise PermissionDenied(f"only members of {', '.join(allowed)} may send {name!r}")
+        senders = _senders(self.repository.compiled(version_id), element_id)
+        access.send_event(actor, senders, name).require()
 
     def correlate_message(
         self,
@@ -91,6 +91,7 @@ class EventService:
         under the correlation property values its payload carries), and, given ``business_key``
         (Camunda's messageName + businessKey), only to the instance with that business key; or start
         an instance on it."""
+        access.change_anything(actor).require()
         payload = dict(data or {})
         if not name:
             raise InvalidInput("a message needs a name")
@@ -173,6 +174,7 @@ class EventService:
         return found
 
     def broadcast_signal(self, name: str, data: dict[str, Any] | None, actor: Actor) -> SignalReport:
+        access.change_anything(actor).require()
         payload = dict(data or {})
         report = SignalReport()
         with self.db.read() as conn:

@@ -23,12 +23,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row, and_, func, or_, select, update
 
+from engine import access
+from engine.actor import Actor
 from engine.clock import Clock
 from engine.config import Settings
 from engine.datalimits import check_depth
-from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.external.sync import ACTIVE
-from engine.identity.actor import ADMIN, AUDITOR, Actor
 from engine.runtime.unit_of_work import LoadedInstance, UnitOfWork
 from engine.spiff.external import complete_external, external_data, throw_bpmn_error
 from engine.statuses import COMPLETED, INCIDENT, OPEN, RUNNING, SUSPENDED
@@ -37,7 +38,6 @@ from engine.store.schema import external_tasks, process_instances
 
 T = TypeVar("T")
 
-EXTERNAL_WORKER = "external_worker"
 MAX_LOCK_MS = 7 * 24 * 3600 * 1000  # a week: a longer lock is a task nobody else may ever try
 MAX_RETRY_TIMEOUT_MS = 30 * 24 * 3600 * 1000
 MAX_WAIT_MS = 60_000  # long polling: a client waits at most this long for a task to appear
@@ -120,16 +120,6 @@ _SELECT = select(external_tasks, process_instances.c.status.label("instance_stat
 )
 
 
-def _check_worker(actor: Actor) -> None:
-    if not actor.in_any(EXTERNAL_WORKER, ADMIN):
-        raise PermissionDenied(f"only members of {EXTERNAL_WORKER} or admin work external tasks")
-
-
-def _check_reader(actor: Actor) -> None:
-    if not actor.in_any(EXTERNAL_WORKER, ADMIN, AUDITOR):
-        raise PermissionDenied(f"only members of {EXTERNAL_WORKER}, auditor or admin read external tasks")
-
-
 def _text(value: str | None, limit: int) -> str | None:
     return None if value is None else value[:limit]
 
@@ -157,11 +147,11 @@ class ExternalTaskService:
         return row
 
     def get(self, task_id: str, actor: Actor) -> ExternalTaskInfo:
-        _check_reader(actor)
+        access.read_external_tasks(actor).require()
         return _info(self._row(task_id))
 
     def error_details(self, task_id: str, actor: Actor) -> str | None:
-        _check_reader(actor)
+        access.read_external_tasks(actor).require()
         return self._row(task_id).error_details
 
     def _filtered(self, query: Any, q: ExternalTaskQuery, now: datetime) -> Any:
@@ -188,7 +178,7 @@ class ExternalTaskService:
         return query
 
     def list(self, actor: Actor, q: ExternalTaskQuery | None = None) -> list[ExternalTaskInfo]:
-        _check_reader(actor)
+        access.read_external_tasks(actor).require()
         q = q or ExternalTaskQuery()
         query = self._filtered(_SELECT, q, self.clock.now()).order_by(
             external_tasks.c.created_at, external_tasks.c.id
@@ -198,7 +188,7 @@ class ExternalTaskService:
         return [_info(r) for r in rows]
 
     def count(self, actor: Actor, q: ExternalTaskQuery | None = None) -> int:
-        _check_reader(actor)
+        access.read_external_tasks(actor).require()
         query = self._filtered(
             select(func.count()).select_from(external_tasks), q or ExternalTaskQuery(), self.clock.now()
         )
@@ -220,7 +210,7 @@ class ExternalTaskService:
         """Lock up to ``max_tasks`` tasks of the topics for ``worker_id``. With ``wait_ms`` (long
         polling) and none available, look again every ~200 ms until one is or the time is up; no
         transaction stays open while waiting."""
-        _check_worker(actor)
+        access.work_external_tasks(actor).require()
         if not worker_id or not worker_id.strip():
             raise InvalidInput("workerId must not be empty")
         if not isinstance(max_tasks, int) or max_tasks < 0 or max_tasks > 1000:
@@ -391,7 +381,7 @@ class ExternalTaskService:
 
         Local variables live only as long as the task in Camunda; here the task ends with this
         call, so they are recorded (their names) in the history and not kept in the data."""
-        _check_worker(actor)
+        access.work_external_tasks(actor).require()
         data = self._checked_variables(variables, "variables")
         local = self._checked_variables(local_variables, "localVariables")
 
@@ -428,7 +418,7 @@ class ExternalTaskService:
     ) -> None:
         """The worker could not do it (a technical failure): retry later, or with no retries left,
         an incident that waits for an admin (``set_retries``)."""
-        _check_worker(actor)
+        access.work_external_tasks(actor).require()
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise InvalidInput("retries must be a whole number, 0 or more")
         pause = _ms(retry_timeout_ms, "retryTimeout", MAX_RETRY_TIMEOUT_MS)
@@ -473,7 +463,7 @@ class ExternalTaskService:
         """A business error: an error boundary event on the task with this code (or none: a catch-all)
         catches it; with none, the task's path ends (Camunda 7's default). Returns the catching
         event's id, or None."""
-        _check_worker(actor)
+        access.work_external_tasks(actor).require()
         if not isinstance(error_code, str) or not error_code.strip():
             raise InvalidInput("errorCode must not be empty")
         data = self._checked_variables(variables, "variables")
@@ -513,7 +503,7 @@ class ExternalTaskService:
         return self._on_task(task_id, actor, action, needs_workflow=True)
 
     def extend_lock(self, task_id: str, actor: Actor, worker_id: str, new_duration_ms: int) -> None:
-        _check_worker(actor)
+        access.work_external_tasks(actor).require()
         duration = _ms(new_duration_ms, "newDuration", MAX_LOCK_MS, minimum=1)
 
         def action(loaded: LoadedInstance, row: Row) -> None:
@@ -537,7 +527,7 @@ class ExternalTaskService:
         self._on_task(task_id, actor, action, needs_workflow=False, statuses=(RUNNING, SUSPENDED))
 
     def unlock(self, task_id: str, actor: Actor) -> None:
-        _check_worker(actor)
+        access.work_external_tasks(actor).require()
 
         def action(loaded: LoadedInstance, row: Row) -> None:
             loaded.conn.execute(
@@ -559,8 +549,7 @@ class ExternalTaskService:
     def set_retries(self, task_id: str, actor: Actor, retries: int) -> ExternalTaskInfo:
         """An admin's answer to an incident (Camunda's PUT /external-task/{id}/retries): with retries
         left the task can be fetched again at once; 0 makes it an incident."""
-        if not actor.is_admin:
-            raise PermissionDenied("only admins set the retries of an external task")
+        access.set_external_task_retries(actor).require()
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise InvalidInput("retries must be a whole number, 0 or more")
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from engine.access import require_visible
+from engine.actor import Actor
 from engine.config import Settings
 from engine.history.keys import chain_keys
 from engine.history.verify import ChainVerification, snapshot, verify_chain
-from engine.identity.actor import Actor
-from engine.runtime.visibility import require_visible
 from engine.store.database import Database
 from engine.store.schema import history_events, model_versions
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, func, select
 
+from engine.actor import ADMIN
 from engine.errors import Conflict
-from engine.identity.actor import ADMIN
 from engine.store.schema import groups, user_groups, users
 
 

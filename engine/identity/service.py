@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
+from engine import access
+from engine.actor import ADMIN, SYSTEM, Actor
 from engine.clock import Clock
 from engine.config import Settings
 from engine.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.identity.actor import ADMIN, SYSTEM, Actor
 from engine.identity.admins import keep_an_admin
 from engine.identity.credentials import PasswordHashing, new_token, token_hash
 from engine.identity.throttle import LoginThrottle, ThrottlePolicy
@@ -126,7 +127,7 @@ class IdentityService:
 
         The token is shown once: only its hash is stored.
         """
-        _require_admin(actor)
+        access.manage_users(actor).require()
         check_user_name(name)
         names = check_group_names(group_names)
         now = self.clock.now()
@@ -156,7 +157,7 @@ class IdentityService:
         return self.get_user(name), token
 
     def set_groups(self, name: str, group_names: Iterable[str], actor: Actor = SYSTEM) -> UserInfo:
-        _require_admin(actor)
+        access.manage_users(actor).require()
         names = check_group_names(group_names)
         with self.db.transaction() as conn:
             user_id = _user_id(conn, name, lock=True)
@@ -169,8 +170,7 @@ class IdentityService:
         return self.get_user(name)
 
     def set_password(self, name: str, password: str, actor: Actor = SYSTEM) -> None:
-        if actor.name != name:
-            _require_admin(actor)
+        access.manage_credentials(actor, name).require()
         if len(password) < 8:
             raise InvalidInput("a password needs at least 8 characters")
         password_hash = self.passwords.hash(password)
@@ -179,7 +179,7 @@ class IdentityService:
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
     def set_active(self, name: str, active: bool, actor: Actor = SYSTEM) -> UserInfo:
-        _require_admin(actor)
+        access.manage_users(actor).require()
         with self.db.transaction() as conn:
             user_id = _user_id(conn, name, lock=True)
             if not active:
@@ -194,7 +194,8 @@ class IdentityService:
                 raise NotFound(f"no user named {name!r}")
             return _user_info(conn, row)
 
-    def list_users(self) -> list[UserInfo]:
+    def list_users(self, actor: Actor = SYSTEM) -> list[UserInfo]:
+        access.list_users(actor).require()
         with self.db.read() as conn:
             rows = conn.execute(select(users).order_by(users.c.name)).all()
             return [_user_info(conn, row) for row in rows]
@@ -204,7 +205,7 @@ class IdentityService:
     def add_groups(
         self, names: Iterable[str], descriptions: dict[str, str] | None = None, actor: Actor = SYSTEM
     ) -> list[str]:
-        _require_admin(actor)
+        access.manage_users(actor).require()
         checked = check_group_names(names)
         with self.db.transaction() as conn:
             return ensure_groups(conn, checked, self.clock.now(), descriptions)
@@ -312,15 +313,14 @@ class IdentityService:
         self, name: str | None = None, address: str | None = None, actor: Actor = SYSTEM
     ) -> int:
         """Lift the login back-off of a user name and/or a client address; how many were lifted."""
-        _require_admin(actor)
+        access.manage_users(actor).require()
         if name is None and address is None:
             raise InvalidInput("name a user, an address, or both")
         with self.db.transaction() as conn:
             return self.throttle.clear(conn, name, address)
 
     def issue_token(self, name: str, label: str | None = None, actor: Actor = SYSTEM) -> str:
-        if actor.name != name:
-            _require_admin(actor)
+        access.manage_credentials(actor, name).require()
         token = new_token()
         with self.db.transaction() as conn:
             conn.execute(
@@ -340,11 +340,6 @@ class IdentityService:
                 .where(api_tokens.c.token_hash == token_hash(token))
                 .values(revoked_at=self.clock.now())
             )
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("only members of the admin group manage users and groups")
 
 
 def _user_id(conn: Connection, name: str, lock: bool = False) -> int:

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.identity.actor import Actor
-from engine.runtime.visibility import visible_to
+from engine.access import visible_to
+from engine.actor import Actor
 from engine.store.database import Database
 from engine.store.schema import process_instances, records
 

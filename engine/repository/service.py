@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select, text
 
+from engine import access
+from engine.actor import SYSTEM, Actor
 from engine.clock import Clock
 from engine.config import Settings
-from engine.errors import InvalidInput, ModelValidationError, NotFound, PermissionDenied, Problem
-from engine.identity.actor import Actor
+from engine.errors import InvalidInput, ModelValidationError, NotFound, Problem
 from engine.identity.service import check_group_names, ensure_groups, known_groups
 from engine.repository.bundle import Bundle, collect_bundles, file_kind
 from engine.repository.compiler import CompiledModel, check_groups, compile_bundle, compile_bundle_all
@@ -116,18 +117,29 @@ class RepositoryService:
         return Bundle(dict(files), source)
 
     def validate(
-        self, bundle: Bundle, strict: bool = False, organisation: dict[str, str] | None = None
+        self,
+        bundle: Bundle,
+        strict: bool = False,
+        organisation: dict[str, str] | None = None,
+        *,
+        actor: Actor = SYSTEM,
     ) -> CompiledModel:
         """Dry run: everything deploy checks, nothing stored. Warnings are on the result.
 
         ``organisation`` is what deploy would register first, so it counts as known here too.
         """
-        return self.validate_all(bundle, strict, organisation)[0]
+        return self.validate_all(bundle, strict, organisation, actor=actor)[0]
 
     def validate_all(
-        self, bundle: Bundle, strict: bool = False, organisation: dict[str, str] | None = None
+        self,
+        bundle: Bundle,
+        strict: bool = False,
+        organisation: dict[str, str] | None = None,
+        *,
+        actor: Actor = SYSTEM,
     ) -> list[CompiledModel]:
         """``validate`` for every executable process of the bundle (each is a model of its own)."""
+        access.validate_models(actor).require()
         with self.db.read() as conn:
             known = known_groups(conn) | set(check_group_names(organisation or {}))
             models = self._validated_all(bundle, known, strict)
@@ -147,8 +159,7 @@ class RepositoryService:
         A bundle identical to its model's latest version returns that version (``created`` False).
         ``organisation`` (group name -> description) is registered first, in the same transaction.
         """
-        if not actor.may_deploy:
-            raise PermissionDenied("only process owners and admins deploy models")
+        access.deploy_models(actor).require()
         if not bundles:
             raise InvalidInput("nothing to deploy")
         now = self.clock.now()

@@ -25,17 +25,17 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
+from engine import access
+from engine.actor import Actor
 from engine.errors import (
     ApprovalsError,
     ConcurrentModification,
     Conflict,
     InvalidInput,
     NotFound,
-    PermissionDenied,
     Problem,
     WorkflowError,
 )
-from engine.identity.actor import Actor
 from engine.runtime.stalls import PROBES
 from engine.runtime.unit_of_work import LoadedInstance, Projection, UnitOfWork
 from engine.scripting.sandbox import evaluate
@@ -428,8 +428,7 @@ class CallActivities(Projection):
     def retry(self, instance_id: int, actor: Actor) -> int:
         """Try again every call activity of the instance that is an incident (a missing model
         deployed since, a cancelled child); returns how many were retried."""
-        if not actor.is_admin:
-            raise PermissionDenied("only admins retry incidents")
+        access.retry_incidents(actor).require()
 
         def action(loaded: LoadedInstance) -> int:
             resolved = loaded.conn.execute(

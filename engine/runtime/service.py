@@ -12,17 +12,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from engine import access
+from engine.actor import Actor
 from engine.clock import Clock
 from engine.config import Settings
-from engine.errors import Conflict, DataValidationError, InvalidInput, PermissionDenied, Problem
+from engine.errors import Conflict, DataValidationError, InvalidInput, Problem
 from engine.forms import Form
-from engine.identity.actor import PROCESS_OWNER, Actor
 from engine.repository.service import RepositoryService
 from engine.runtime.business_keys import next_business_key
 from engine.runtime.calls import CallActivities, call_children, lock_descendants
 from engine.runtime.stalls import why_waiting
 from engine.runtime.unit_of_work import LoadedInstance, Transaction, UnitOfWork
-from engine.runtime.visibility import INSTANCE_COLUMNS, require_visible, visible_to
 from engine.spiff.steps import cancel as cancel_workflow
 from engine.spiff.steps import initial_data, instance_data
 from engine.spiff.workflow import ApprovalsWorkflow
@@ -32,12 +32,6 @@ from engine.store.schema import model_versions, process_instances
 
 BUSINESS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 SYSTEM_VARIABLES = ("initiator", "business_key")
-
-
-def may_start(actor: Actor, model: Any) -> bool:
-    """candidateStarterGroups: when a model names them, only their members (and admins) start it."""
-    starters = model.document.starter_groups
-    return not starters or actor.is_admin or actor.in_any(*starters)
 
 
 @dataclass(frozen=True)
@@ -132,7 +126,7 @@ class RuntimeService:
             latest=latest,
             start_form=start_form.schema if start_form else None,
             starter_groups=list(model.document.starter_groups),
-            may_start=may_start(actor, model),
+            may_start=access.start_instance(actor, model_key, model.document.starter_groups).allowed,
         )
 
     # --- commands -------------------------------------------------------------------------
@@ -146,13 +140,12 @@ class RuntimeService:
         version: int | None = None,
     ) -> InstanceInfo:
         """Start an instance of the latest (or the given) version and run it to its first wait state."""
+        access.change_anything(actor).require()
         data = dict(data or {})
         with self.db.read() as conn:
             version_id = self.repository.resolve_version_id(conn, model_key, version)
         model = self.repository.compiled(version_id)
-        if not may_start(actor, model):
-            starters = ", ".join(model.document.starter_groups)
-            raise PermissionDenied(f"only members of {starters} may start {model_key}")
+        access.start_instance(actor, model_key, model.document.starter_groups).require()
         try:
             with self.uow.transaction() as tx:
                 info, _ = self.start_in(tx, version_id, actor, data, business_key)
@@ -275,9 +268,10 @@ class RuntimeService:
         return info, loaded
 
     def cancel(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceInfo:
+        access.change_anything(actor).require()
+
         def action(loaded: LoadedInstance) -> None:
-            if not (actor.is_admin or actor.in_any(PROCESS_OWNER) or loaded.row.initiator == actor.name):
-                raise PermissionDenied("only the initiator, a process owner or an admin cancels an instance")
+            access.cancel_instance(actor, loaded.row.initiator).require()
             cancel_workflow(loaded.workflow)
             loaded.status = CANCELLED
             loaded.ended_at = loaded.now
@@ -302,8 +296,7 @@ class RuntimeService:
     def _set_suspended(
         self, instance_id: int, actor: Actor, suspend: bool, reason: str | None
     ) -> InstanceInfo:
-        if not (actor.is_admin or actor.in_any(PROCESS_OWNER)):
-            raise PermissionDenied("only process owners and admins suspend or resume instances")
+        access.suspend_instance(actor).require()
 
         def action(loaded: LoadedInstance) -> None:
             loaded.status = SUSPENDED if suspend else RUNNING  # the inbox hides or shows its tasks
@@ -320,20 +313,20 @@ class RuntimeService:
 
     def get(self, instance_id: int, actor: Actor) -> InstanceInfo:
         with self.db.read() as conn:
-            row = require_visible(conn, instance_id, actor)
+            row = access.require_visible(conn, instance_id, actor)
             info = _info(row, call_children(conn, [instance_id]).get(instance_id))
             waits = why_waiting(conn, instance_id) if row.status in (RUNNING, SUSPENDED) else []
             return replace(info, waiting_for=waits)
 
     def list(self, actor: Actor, filters: InstanceFilter | None = None) -> list[InstanceInfo]:
         f = filters or InstanceFilter()
-        query = select(*INSTANCE_COLUMNS).join(
+        query = select(*access.INSTANCE_COLUMNS).join(
             model_versions, model_versions.c.id == process_instances.c.version_id
         )
         conditions = [
             c
             for c in (
-                visible_to(actor),
+                access.visible_to(actor),
                 process_instances.c.model_key == f.model_key if f.model_key else None,
                 process_instances.c.status == f.status if f.status else None,
                 process_instances.c.initiator == f.initiator if f.initiator else None,

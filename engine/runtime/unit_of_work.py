@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Row, bindparam, delete, select, update
 
 from engine import jsonvalues
+from engine.actor import Actor
 from engine.clock import Clock
 from engine.config import Settings
 from engine.datalimits import check_stored_depth, check_stored_size, could_be_too_deep
@@ -43,7 +44,6 @@ from engine.errors import (
 )
 from engine.history.keys import chain_keys
 from engine.history.recorder import HistoryRecorder
-from engine.identity.actor import Actor
 from engine.repository.compiler import CompiledModel
 from engine.repository.service import RepositoryService
 from engine.runtime.cache import WorkflowCache

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from engine.access import ANYONE
 from engine.errors import WorkflowError
 from engine.history.recorder import HistoryRecorder
 from engine.repository.bpmn_document import EventTrigger
@@ -26,7 +27,6 @@ from engine.scripting.expressions import evaluate, is_expression
 from engine.spiff.steps import Step
 from engine.statuses import OPEN
 from engine.store.schema import user_task_candidates, user_tasks
-from engine.tasks.conditions import ANYONE
 from engine.tasks.views import task_infos
 
 _TRUE = {"true", "yes", "1"}

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from engine.access import candidate_rows
 from engine.history.recorder import HistoryRecorder
 from engine.repository.bpmn_document import UserTaskDefinition
 from engine.repository.compiler import CompiledModel
@@ -23,7 +24,6 @@ from engine.statuses import CANCELLED, OPEN, SUSPENDED
 from engine.store.fastpath import fast_writer
 from engine.store.schema import user_task_candidates, user_tasks
 from engine.tasks.assignment import assign
-from engine.tasks.conditions import candidate_rows
 from engine.tasks.views import TaskInfo, task_info
 
 _OPEN_ROWS = select(user_tasks.c.id, user_tasks.c.spiff_task_id, user_tasks.c.element_id).where(

@@ -1,6 +1,7 @@
 """The inbox: listing tasks, claiming, assigning and completing them.
 
-Rules every model gets from the engine, whatever its diagram says:
+Rules every model gets from the engine, whatever its diagram says (who may do what is decided in
+engine/access.py; the methods here ask it):
 - only a candidate (member of a candidate group, or a candidate user) may hold a task; a task
   naming no candidates at all may be claimed by anyone. There is no admin override: the
   authority limits of the processes live in the candidate groups;
@@ -22,18 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 
+from engine import access
+from engine.actor import Actor
 from engine.clock import Clock
-from engine.errors import (
-    Conflict,
-    DataValidationError,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-    WorkflowError,
-)
-from engine.identity.actor import PROCESS_OWNER, Actor
+from engine.errors import Conflict, DataValidationError, InvalidInput, NotFound, WorkflowError
 from engine.identity.service import IdentityService
 from engine.repository.bpmn_document import UserTaskDefinition
 from engine.repository.service import RepositoryService
@@ -44,7 +39,6 @@ from engine.store.database import Database
 from engine.store.fastpath import fast_writer
 from engine.store.schema import process_instances, user_tasks
 from engine.tasks.assignment import model_assignee
-from engine.tasks.conditions import claimable_by, workable_by
 from engine.tasks.scope import check_writes, form_field_problems, task_scope
 from engine.tasks.views import CompletionResult, TaskDetail, TaskInfo, read_task, task_infos
 
@@ -127,17 +121,17 @@ class TaskService:
             raise InvalidInput(f"sort must be one of {', '.join(sorted(SORTS))}")
         now = self.clock.now()
         query = select(user_tasks)
-        if not (actor.reads_everything or actor.in_any(PROCESS_OWNER) or _within_own_inbox(actor, q)):
-            # Employees see the tasks they hold, could claim, or completed themselves.
-            query = query.where(or_(workable_by(actor), user_tasks.c.completed_by == actor.name))
+        visible = None if _within_own_inbox(actor, q) else access.tasks_visible_to(actor)
+        if visible is not None:
+            query = query.where(visible)
         if q.status:
             query = query.where(user_tasks.c.status == q.status)
         if q.assigned_to:
             query = query.where(user_tasks.c.assignee == q.assigned_to)
         if q.claimable_by is not None:
-            query = query.where(claimable_by(q.claimable_by))
+            query = query.where(access.claimable_by(q.claimable_by))
         if q.mine is not None:
-            query = query.where(workable_by(q.mine))
+            query = query.where(access.workable_by(q.mine))
         if q.model_key:
             query = query.where(user_tasks.c.model_key == q.model_key)
         if q.instance_id is not None:
@@ -173,15 +167,7 @@ class TaskService:
                     process_instances.c.initiator, process_instances.c.data, process_instances.c.version_id
                 ).where(process_instances.c.id == row.instance_id)
             ).one()
-        if not (
-            actor.reads_everything
-            or actor.in_any(PROCESS_OWNER)
-            or row.assignee == actor.name
-            or row.completed_by == actor.name
-            or info.has_candidate(actor)
-            or instance.initiator == actor.name
-        ):
-            raise PermissionDenied(f"task {task_id} is not for {actor.name}")
+        access.see_task(actor, info, instance.initiator).require()
         model = self.repository.compiled(instance.version_id)
         form = model.forms.get(row.form_key) if row.form_key else None
         return TaskDetail(info, form.schema if form else None, json.loads(instance.data))
@@ -189,48 +175,42 @@ class TaskService:
     # --- commands -------------------------------------------------------------------------
 
     def claim(self, task_id: int, actor: Actor) -> TaskInfo:
+        access.change_anything(actor).require()
+
         def action(loaded: LoadedInstance, row: Any, task: TaskInfo) -> TaskInfo:
             if task.assignee == actor.name:
                 return task
             if task.assignee is not None:
                 raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
-            self._check_may_hold(loaded, task, actor)
+            access.claim_task(actor, task, loaded.row.initiator).require()
             return self._set_assignee(loaded, task, actor.name, "task_claimed")
 
         return self._run(task_id, actor, action)[0]
 
     def unclaim(self, task_id: int, actor: Actor) -> TaskInfo:
+        access.change_anything(actor).require()
+
         def action(loaded: LoadedInstance, row: Any, task: TaskInfo) -> TaskInfo:
             if task.assignee is None:
                 raise Conflict(f"task {task_id} is not claimed")
-            if task.assignee != actor.name and not actor.is_admin:
-                raise PermissionDenied(
-                    f"task {task_id} is claimed by {task.assignee}; only they or an admin may release it"
-                )
+            access.unclaim_task(actor, task).require()
             return self._set_assignee(loaded, task, None, "task_unclaimed")
 
         return self._run(task_id, actor, action)[0]
 
     def assign(self, task_id: int, actor: Actor, user_name: str) -> TaskInfo:
+        access.change_anything(actor).require()
         target = self.identity.actor(user_name)
 
         def action(loaded: LoadedInstance, row: Any, task: TaskInfo) -> TaskInfo:
-            if not (
-                actor.is_admin
-                or task.assignee == actor.name
-                or (task.assignee is None and task.has_candidate(actor))
-            ):
-                raise PermissionDenied(
-                    f"{actor.name} may not assign task {task_id}: only an admin, its assignee, "
-                    "or (while unclaimed) one of its candidates may"
-                )
-            self._check_may_hold(loaded, task, target)
+            access.assign_task(actor, task, target, loaded.row.initiator).require()
             return self._set_assignee(loaded, task, target.name, "task_assigned")
 
         return self._run(task_id, actor, action)[0]
 
     def complete(self, task_id: int, actor: Actor, data: dict[str, Any] | None = None) -> CompletionResult:
         """Complete a task with form data and run the process on to its next wait state."""
+        access.change_anything(actor).require()
         data = dict(data or {})
         if any(not isinstance(k, str) for k in data):
             raise InvalidInput("task data must be a JSON object with string keys")
@@ -240,8 +220,10 @@ class TaskService:
             current = ready_data if ready_data is not None else {}
             definition = loaded.model.document.user_tasks.get(task.element_id)
             claimed_at = task.claimed_at
+            access.complete_task(
+                actor, task, loaded.row.initiator, lambda: _named_by_model(definition, current, actor)
+            ).require()
             if task.assignee is None:
-                self._check_may_hold(loaded, task, actor)
                 loaded.history.add(
                     "task_claimed",
                     actor.name,
@@ -252,12 +234,6 @@ class TaskService:
                     previous=None,
                 )
                 claimed_at = loaded.now
-            elif task.assignee != actor.name:
-                raise PermissionDenied(
-                    f"task {task_id} is assigned to {task.assignee}; only they may complete it"
-                )
-            else:
-                self._check_still_holds(loaded, task, actor, definition, current)
             if ready_data is None:
                 raise Conflict(f"task {task_id} can no longer be completed (its process moved on)")
             what = f"task {task_id} ({task.name or task.element_id})"
@@ -326,44 +302,6 @@ class TaskService:
         return self.uow.run(
             instance_id, actor, on_task, needs_workflow=needs_workflow, trail={"task_id": task_id}
         )
-
-    def _check_segregation(self, loaded: LoadedInstance, task: TaskInfo, holder: Actor) -> None:
-        if task.is_approval and loaded.row.initiator == holder.name:
-            raise PermissionDenied(
-                f"segregation of duties: {holder.name} requested instance {loaded.id} and may not approve it "
-                f"(task {task.id}, {task.name or task.element_id})"
-            )
-
-    def _check_still_holds(
-        self,
-        loaded: LoadedInstance,
-        task: TaskInfo,
-        holder: Actor,
-        definition: UserTaskDefinition | None,
-        data: dict[str, Any],
-    ) -> None:
-        """Authority at completion: the assignee got the task when they were a candidate, or because
-        the model names them; an admin may have changed their groups since. The model's own assignee
-        keeps the model's word; anyone else must still be a candidate. Segregation of duties holds for
-        both: a model naming the requester on an approval task does not make them an approver."""
-        if not task.has_candidate(holder) and not _named_by_model(definition, data, holder):
-            self._check_candidate(loaded, task, holder)
-        self._check_segregation(loaded, task, holder)
-
-    def _check_may_hold(self, loaded: LoadedInstance, task: TaskInfo, holder: Actor) -> None:
-        self._check_candidate(loaded, task, holder)
-        self._check_segregation(loaded, task, holder)
-
-    def _check_candidate(self, loaded: LoadedInstance, task: TaskInfo, holder: Actor) -> None:
-        if not task.has_candidate(holder):
-            who = "you are" if holder is loaded.actor else f"{holder.name} is"
-            candidates = [f"group {g}" for g in task.candidate_groups] + [
-                f"user {u}" for u in task.candidate_users
-            ]
-            raise PermissionDenied(
-                f"{who} not a candidate for task {task.id} ({task.name or task.element_id}); "
-                f"candidates: {', '.join(candidates)}"
-            )
 
     def _set_assignee(self, loaded: LoadedInstance, task: TaskInfo, user: str | None, event: str) -> TaskInfo:
         claimed_at = loaded.now if user else None

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select
 
+from engine import access
+from engine.actor import Actor
 from engine.errors import NotFound
-from engine.identity.actor import Actor
 from engine.statuses import OPEN
 from engine.store.schema import user_task_candidates, user_tasks
 
@@ -37,15 +38,9 @@ class TaskInfo:
     suspended: bool
     overdue: bool
 
-    @property
-    def addressed_to_nobody(self) -> bool:
-        return not self.candidate_groups and not self.candidate_users
-
     def has_candidate(self, actor: Actor) -> bool:
         """May ``actor`` hold this task? A task naming no candidates at all is open to anyone."""
-        if self.addressed_to_nobody:
-            return True
-        return actor.name in self.candidate_users or not actor.groups.isdisjoint(self.candidate_groups)
+        return access.is_candidate(actor, self.candidate_groups, self.candidate_users)
 
 
 @dataclass(frozen=True)

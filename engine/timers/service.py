@@ -19,15 +19,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, func, or_, select, update
 
+from engine import access
+from engine.actor import ADMIN, Actor
 from engine.clock import Clock
 from engine.config import Settings
-from engine.errors import ApprovalsError, Conflict, NotFound, PermissionDenied, WorkflowError
-from engine.identity.actor import ADMIN, Actor
+from engine.errors import ApprovalsError, Conflict, NotFound, WorkflowError
 from engine.repository.service import RepositoryService
 from engine.repository.start_triggers import next_start
 from engine.runtime.service import RuntimeService
 from engine.runtime.unit_of_work import LoadedInstance, Transaction, UnitOfWork
-from engine.runtime.visibility import visible_to
 from engine.spiff.steps import fire_timers
 from engine.statuses import FIRED, INCIDENT, INSTANCE_STATUSES, PENDING, RUNNING
 from engine.store.database import Database
@@ -136,8 +136,9 @@ class TimerService:
         limit: int = 100,
         offset: int = 0,
     ) -> list[TimerInfo]:
+        access.list_timers(actor).require()
         query = select(timers).outerjoin(process_instances, process_instances.c.id == timers.c.instance_id)
-        condition = visible_to(actor)
+        condition = access.visible_to(actor)
         if condition is not None:
             query = query.where(timers.c.instance_id.is_not(None) & condition)
         if status:
@@ -300,8 +301,7 @@ class TimerService:
 
     def retry(self, timer_id: int, actor: Actor) -> TimerInfo:
         """Put an incident (or a failing timer) back to pending, due now."""
-        if not actor.is_admin:
-            raise PermissionDenied("only admins retry incidents")
+        access.retry_incidents(actor).require()
         now = self.clock.now()
         with self.db.transaction() as conn:
             row = conn.execute(select(timers).where(timers.c.id == timer_id)).first()

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from engine import Engine
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from engine.runtime.service import InstanceInfo
 from engine.tasks.service import TaskQuery
 from engine.tasks.views import TaskInfo
@@ -105,9 +105,7 @@ class Countersign:
 def countersign(api: Api) -> Countersign:
     engine = api.engine
     deploy_path(engine, MODELS / "countersign")
-    instance = engine.runtime.start(
-        "countersign", engine.identity.actor("sam"), {"customer": "ACME", "amount": 100}
-    )
+    instance = engine.runtime.start("countersign", engine.actor("sam"), {"customer": "ACME", "amount": 100})
     tasks = {t.element_id: t for t in engine.tasks.list(SYSTEM, TaskQuery(instance_id=instance.id))}
     return Countersign(instance, tasks["finance_review"], tasks["legal_review"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from tests.api.conftest import Api, assert_problem
 from tests.factories import MODELS, deploy_path
 
@@ -19,7 +19,7 @@ def confirmation(api: Api) -> Api:
 
 
 def start(api: Api, complaint_no: str) -> int:
-    sam = api.engine.identity.actor("sam")
+    sam = api.engine.actor("sam")
     return api.engine.runtime.start("confirmation", sam, {"complaint_no": complaint_no}).id
 
 

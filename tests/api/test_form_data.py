@@ -1,7 +1,7 @@
 """camunda:formData over HTTP: the task view shows its JSON Schema, a wrong type or a read-only field
 written is a 422 naming the field, and the start event's formData checks a start request."""
 
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.api.conftest import assert_problem
 from tests.factories import deploy_files
@@ -12,7 +12,7 @@ def test_over_http_the_view_shows_the_schema_and_a_wrong_type_is_a_422_naming_th
     engine = api.engine
     deploy_files(engine, {"booking.bpmn": model()})
     _, api.tokens["mia"] = engine.identity.add_user("mia", ["manager"])
-    instance = engine.runtime.start("booking", engine.identity.actor("sam"), {"customer": "ACME"})
+    instance = engine.runtime.start("booking", engine.actor("sam"), {"customer": "ACME"})
     (task,) = engine.tasks.list(SYSTEM, TaskQuery(instance_id=instance.id))
     mia = api.client("mia")
     view = mia.get(f"/tasks/{task.id}")

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from engine.actor import SYSTEM
 from engine.config import ScriptLimits
-from engine.identity.actor import SYSTEM
 from engine.scripting import budget
 from tests.api.conftest import Api, Countersign, assert_problem
 from tests.conftest import ON_POSTGRES

@@ -3,7 +3,7 @@ for nothing."""
 
 from __future__ import annotations
 
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.api.conftest import Api
 from tests.factories import deploy_files

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from engine.actor import SYSTEM
 from engine.errors import Conflict
-from engine.identity.actor import SYSTEM
 from engine.store.schema import instance_calls
 from engine.tasks.service import TaskQuery
 from tests.call_activities import models

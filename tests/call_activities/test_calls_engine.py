@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from engine.actor import SYSTEM
 from engine.errors import Conflict, ModelValidationError, NotFound, PermissionDenied, WorkflowError
-from engine.identity.actor import SYSTEM
 from engine.runtime.calls import MAX_CALL_DEPTH
 from engine.store.schema import instance_calls
 from engine.tasks.service import TaskQuery

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine import Engine
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from engine.store.schema import event_subscriptions, timers, user_tasks
 from engine.tasks.service import TaskQuery
 from tests.factories import add_users, deploy_files

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from engine import Engine
+from engine.actor import SYSTEM
 from engine.errors import CommandLimitExceeded, ModelValidationError, WorkflowError
-from engine.identity.actor import SYSTEM
 from tests.coverage.helpers import bpmn, flow
 from tests.factories import deploy_files
 

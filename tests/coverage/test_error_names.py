@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from engine.actor import SYSTEM
 from engine.errors import WorkflowError
-from engine.identity.actor import SYSTEM
 from engine.store.schema import process_instances
 from tests.coverage.helpers import bpmn, flow
 from tests.factories import deploy_files

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import NotFound
-from engine.identity.actor import SYSTEM
 from tests.coverage.helpers import bpmn, flow
 from tests.factories import deploy_files
 

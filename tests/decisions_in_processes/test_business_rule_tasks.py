@@ -1,7 +1,7 @@
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import ModelValidationError, WorkflowError
-from engine.identity.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import MODELS, add_users, deploy_files, deploy_path
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.dmn import load_decision_model
 from engine.errors import ModelValidationError
-from engine.identity.actor import SYSTEM
 from tests.decisions.dmn_factory import input_data, literal, load, table
 from tests.factories import MODELS, add_users, deploy_files, deploy_path
 

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import Conflict, NotFound
-from engine.identity.actor import SYSTEM
 from tests.factories import MODELS, deploy_path
 
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 
 from engine import Engine
+from engine.actor import SYSTEM, Actor
 from engine.clock import ManualClock
 from engine.errors import DataTooLarge, InvalidInput, ModelValidationError, NotFound, PermissionDenied
 from engine.external.service import ExternalTaskQuery, TopicRequest
-from engine.identity.actor import SYSTEM, Actor
 from engine.runtime.stalls import why_waiting
 from tests.external.models import PLAIN, SHIPPING, service_task
 from tests.factories import add_users, deploy_files

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.history.keys import create_key_file
-from engine.identity.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.conftest import BENCH_MODELS
 from tests.factories import add_users, deploy_path

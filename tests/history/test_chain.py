@@ -3,8 +3,8 @@ import json
 import pytest
 from sqlalchemy import delete, insert, select, update
 
+from engine.actor import SYSTEM
 from engine.errors import NotFound, PermissionDenied
-from engine.identity.actor import SYSTEM
 from engine.store.schema import history_events
 from engine.tasks.service import TaskQuery
 from tests.conftest import BENCH_MODELS
@@ -129,5 +129,5 @@ def test_only_participants_auditors_and_owners_read_a_trail(engine, finished):
     with pytest.raises(PermissionDenied):
         engine.history.verify(finished, outsider)
     assert engine.history.verify(finished, auditor).ok
-    mia = engine.identity.actor("mia")  # approved one step
+    mia = engine.actor("mia")  # approved one step
     assert engine.history.events(finished, mia)[0].type == "instance_started"

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import update
 
 from cli.main import main as approvals
+from engine.actor import SYSTEM
 from engine.clock import ManualClock
 from engine.errors import InvalidInput, KeyUnavailable
 from engine.history import checkpoints
 from engine.history.keys import chain_keys, parse_keyring
 from engine.history.signing import generate_key_pair
-from engine.identity.actor import SYSTEM
 from engine.store.schema import process_instances
 from engine.timers.poller import TimerPoller
 from tests.history import tamper
@@ -39,8 +39,8 @@ def audited(make_engine, key_file, signer, tmp_path):
         checkpoint_signing_key_file=str(signer[0]),
     )
     first = run_bench_approval(engine)
-    second = engine.runtime.start("bench_approval", engine.identity.actor("sam")).id
-    third = engine.runtime.start("bench_approval", engine.identity.actor("sam")).id
+    second = engine.runtime.start("bench_approval", engine.actor("sam")).id
+    third = engine.runtime.start("bench_approval", engine.actor("sam")).id
     engine.instance_ids = (first, second, third)
     return engine
 

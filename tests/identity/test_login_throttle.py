@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import Engine
+from engine.actor import Actor
 from engine.clock import ManualClock
 from engine.errors import AuthenticationFailed, InvalidInput, PermissionDenied, TooManyAttempts
-from engine.identity.actor import Actor
 from engine.store.schema import login_throttle
 
 PASSWORD = "correct horse battery"

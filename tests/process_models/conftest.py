@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engine import Engine
-from engine.identity.actor import SYSTEM, Actor
+from engine.actor import SYSTEM, Actor
 from engine.repository.service import DeployResult, read_organisation
 from engine.tasks.service import TaskQuery
 from engine.tasks.views import TaskInfo

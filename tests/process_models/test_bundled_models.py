@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from engine.actor import SYSTEM
 from engine.errors import ModelValidationError
-from engine.identity.actor import SYSTEM
 from tests.factories import deploy_files
 from tests.process_models.conftest import MODELS_DIR, ORGANISATION
 

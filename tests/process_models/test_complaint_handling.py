@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import NotFound, PermissionDenied
-from engine.identity.actor import SYSTEM
 from tests.process_models.conftest import MODELS_DIR, Process, deploy_model
 
 FACTS = {

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import DataValidationError
-from engine.identity.actor import SYSTEM
 from tests.process_models.conftest import Process, deploy_model
 
 AGEING = [

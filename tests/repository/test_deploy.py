@@ -2,8 +2,8 @@ import hashlib
 
 import pytest
 
+from engine.actor import SYSTEM, Actor
 from engine.errors import InvalidInput, ModelValidationError, NotFound, PermissionDenied
-from engine.identity.actor import SYSTEM, Actor
 from tests.conftest import BENCH_MODELS
 from tests.factories import MODELS, add_users, deploy_files, deploy_path
 

@@ -6,7 +6,7 @@ bench_wide_models.py measures how time grows with size."""
 
 from __future__ import annotations
 
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import deploy_files
 from tests.repository.big_models import Flow

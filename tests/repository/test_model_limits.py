@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.config import Settings
 from engine.errors import ConfigurationError, ModelValidationError
-from engine.identity.actor import SYSTEM
 from engine.repository.compiler import check_size
 from engine.xmlsafe import parse_untrusted_xml
 from tests.factories import deploy_files

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import ModelValidationError
-from engine.identity.actor import SYSTEM
 from tests.factories import deploy_files
 
 TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>

@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import Conflict
-from engine.identity.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import MODELS, add_users, deploy_path
 

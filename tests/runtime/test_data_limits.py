@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import Engine
+from engine.actor import SYSTEM
 from engine.datalimits import check_depth, too_deep
 from engine.errors import DataTooLarge, InvalidInput
-from engine.identity.actor import SYSTEM
 from engine.store.schema import history_events, instance_task_states, process_instances, timers
 from engine.tasks.service import TaskQuery
 from tests.factories import MODELS, add_users, deploy_files, deploy_path

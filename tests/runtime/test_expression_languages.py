@@ -9,8 +9,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import ApprovalsError, ModelValidationError
-from engine.identity.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import add_users, deploy_files
 

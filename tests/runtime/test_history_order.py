@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import add_users, deploy_files
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from engine.spiff import parser as spiff_parser
 from engine.spiff import state as spiff_state
 from engine.spiff.equivalence import differences, spec_differences

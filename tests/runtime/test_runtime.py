@@ -3,6 +3,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from engine.actor import SYSTEM
 from engine.errors import (
     Conflict,
     DataValidationError,
@@ -12,7 +13,6 @@ from engine.errors import (
     WorkflowError,
 )
 from engine.history import recorder
-from engine.identity.actor import SYSTEM
 from engine.store.schema import history_events, instance_task_states, process_instances, user_tasks
 from engine.tasks import projection
 from engine.tasks.service import TaskQuery

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import Conflict
-from engine.identity.actor import SYSTEM
 from engine.runtime.stalls import PROBES, why_waiting
 from engine.tasks.service import TaskQuery
 from tests.factories import add_users, deploy_files

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import ApprovalsError, ScriptError
-from engine.identity.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import add_users, deploy_files
 from tests.scripting.places import _HEAD, _TAIL, ELEMENT, PLACES, _flow

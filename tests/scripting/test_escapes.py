@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import ApprovalsError, ModelValidationError, ScriptError
-from engine.identity.actor import SYSTEM
 from engine.scripting.sandbox import evaluate, execute
 from tests.factories import add_users, deploy_files
 from tests.scripting.places import DMN_PLACES, ELEMENT, PLACES, script_task

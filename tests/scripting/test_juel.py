@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import ApprovalsError, ModelValidationError, ScriptError, ScriptLimitExceeded
-from engine.identity.actor import SYSTEM
 from engine.scripting import juel
 from engine.scripting.expressions import FEEL, JUEL, PYTHON, compile_expression, evaluate, is_expression
 from tests.factories import add_users, deploy_files

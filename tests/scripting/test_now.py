@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import ScriptError, WorkflowError
-from engine.identity.actor import SYSTEM
 from engine.scripting.sandbox import evaluate, execute
 from engine.tasks.service import TaskQuery
 from tests.factories import MODELS, add_users, deploy_files, deploy_path

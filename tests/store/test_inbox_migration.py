@@ -3,8 +3,8 @@
 from sqlalchemy import select
 
 from engine import Engine
+from engine.actor import SYSTEM
 from engine.config import Settings
-from engine.identity.actor import SYSTEM
 from engine.store import migrate
 from engine.store.schema import user_task_candidates
 from engine.tasks.service import TaskQuery

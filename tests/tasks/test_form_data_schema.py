@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import DataValidationError, ModelValidationError
-from engine.identity.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import add_users, deploy_files
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from engine.actor import SYSTEM
 from engine.errors import Conflict, DataValidationError, NotFound, PermissionDenied
-from engine.identity.actor import SYSTEM
 from engine.store.schema import user_tasks
 from engine.tasks.service import TaskQuery
 from tests.factories import MODELS, add_users, deploy_path

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.cron import CronError, check_cron, looks_like_cron, parse_cron
 from engine.errors import ModelValidationError
-from engine.identity.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import add_users, deploy_files
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+from engine.actor import SYSTEM
 from engine.errors import Conflict, NotFound, PermissionDenied
-from engine.identity.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import MODELS, add_users, deploy_path
 

@@ -1,6 +1,6 @@
 import pytest
 
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from engine.tasks.service import TaskQuery
 from tests.factories import MODELS, add_users, deploy_files, deploy_path
 

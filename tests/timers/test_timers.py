@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from engine.actor import SYSTEM
 from engine.errors import Conflict
-from engine.identity.actor import SYSTEM
 from engine.store.schema import outbox
 from engine.tasks.service import TaskQuery
 from tests.factories import MODELS, add_users, deploy_files, deploy_path

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from engine.identity.actor import SYSTEM
+from engine.actor import SYSTEM
 from engine.store.schema import history_events, timers
 from tests.conftest import ON_POSTGRES, process_env
 from tests.factories import MODELS, add_users, deploy_path

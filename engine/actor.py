@@ -1,4 +1,4 @@
-"""Who is asking: a user name and the groups that decide what they may do."""
+"""Who is asking: a user name and the groups that decide what they may do (engine/access.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 ADMIN = "admin"
 AUDITOR = "auditor"
 PROCESS_OWNER = "process_owner"
+EXTERNAL_WORKER = "external_worker"  # Camunda-style workers of external (service) tasks
 
 
 @dataclass(frozen=True)
@@ -20,15 +21,6 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return ADMIN in self.groups
-
-    @property
-    def reads_everything(self) -> bool:
-        """Admins and auditors see every instance and its history."""
-        return self.in_any(ADMIN, AUDITOR)
-
-    @property
-    def may_deploy(self) -> bool:
-        return self.in_any(ADMIN, PROCESS_OWNER)
 
 
 # The local operator at the command line: the CLI acts with full rights on the database it opens.

@@ -1,0 +1,1 @@
+"""Users, groups, API tokens and passwords; who is asking (``actor``)."""
