@@ -8,9 +8,8 @@ import getpass
 import sys
 
 from cli.render import emit_json, table, when
-from engine import Engine
+from engine import Engine, store
 from engine.errors import InvalidInput
-from engine.store import migrate
 
 
 def _groups(raw: str | None) -> list[str]:
@@ -189,8 +188,8 @@ def groups_list(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def db_upgrade(engine: Engine, args: argparse.Namespace) -> int:
-    migrate.upgrade(engine.db)
-    revision, dialect = migrate.current_revision(engine.db), engine.db.url.split("://")[0]
+    store.upgrade(engine.db)
+    revision, dialect = store.current_revision(engine.db), engine.db.url.split("://")[0]
     if args.json:
         emit_json({"revision": revision, "database": dialect})
     else:
@@ -199,9 +198,9 @@ def db_upgrade(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def db_current(engine: Engine, args: argparse.Namespace) -> int:
-    revision = migrate.current_revision(engine.db)
+    revision = store.current_revision(engine.db)
     if args.json:
-        emit_json({"revision": revision, "head": migrate.SCHEMA_HEAD})
+        emit_json({"revision": revision, "head": store.SCHEMA_HEAD})
     else:
         print(revision or "no schema yet")
     return 0

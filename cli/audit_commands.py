@@ -6,11 +6,16 @@ import argparse
 from pathlib import Path
 
 from cli.render import emit_json
-from engine import Engine
+from engine import Engine, history
 from engine.errors import Conflict
-from engine.history import checkpoints
-from engine.history.keys import chain_keys, create_key_file, key_path, rotate_key_file, unkeyed_boundary
-from engine.history.signing import generate_key_pair
+from engine.history import (
+    chain_keys,
+    create_key_file,
+    generate_key_pair,
+    key_path,
+    rotate_key_file,
+    unkeyed_boundary,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +61,7 @@ def keygen(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def checkpoint(engine: Engine, args: argparse.Namespace) -> int:
-    path, document = checkpoints.checkpoint_now(engine.db, engine.settings, engine.clock, args.out)
+    path, document = history.checkpoint_now(engine.db, engine.settings, engine.clock, args.out)
     payload = document["payload"]
     if args.json:
         emit_json({"file": str(path), **payload, "heads": len(payload["heads"])})
@@ -68,7 +73,7 @@ def checkpoint(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def verify(engine: Engine, args: argparse.Namespace) -> int:
-    report = checkpoints.verify_checkpoint(engine.db, engine.settings, args.checkpoint, args.public_key)
+    report = history.verify_checkpoint(engine.db, engine.settings, args.checkpoint, args.public_key)
     if args.json:
         emit_json({**checkpoints_as_dict(report), "ok": report.ok})
     else:
@@ -76,7 +81,7 @@ def verify(engine: Engine, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def checkpoints_as_dict(report: checkpoints.CheckpointReport) -> dict:
+def checkpoints_as_dict(report: history.CheckpointReport) -> dict:
     return {
         "signature_ok": report.signature_ok,
         "created_at": report.created_at,

@@ -10,7 +10,7 @@ from cli.arguments import json_object
 from cli.render import emit_json, table, when
 from engine import Engine
 from engine.actor import SYSTEM
-from engine.timers.poller import TimerPoller
+from engine.timers import TimerPoller
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,9 +10,8 @@ from importlib import metadata
 
 from cli import admin_commands, audit_commands, event_commands, model_commands, serve_command, work_commands
 from cli.render import emit_json, one_line
-from engine import Engine
+from engine import Engine, store
 from engine.errors import ApprovalsError, InvalidInput
-from engine.store import migrate
 
 
 def _version() -> str:
@@ -54,14 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
 def open_engine(args: argparse.Namespace) -> Engine:
     engine = Engine()
     if getattr(args, "handler", None) is not admin_commands.db_upgrade:
-        current = migrate.current_revision(engine.db)
+        current = store.current_revision(engine.db)
         if current is None:
             # A fresh database: create the schema rather than make a new user run a second command.
-            migrate.upgrade(engine.db)
-        elif current != migrate.SCHEMA_HEAD:
+            store.upgrade(engine.db)
+        elif current != store.SCHEMA_HEAD:
             raise InvalidInput(
                 f"the database schema is at {current}, this version needs "
-                f"{migrate.SCHEMA_HEAD}: run `approvals db upgrade`"
+                f"{store.SCHEMA_HEAD}: run `approvals db upgrade`"
             )
     return engine
 

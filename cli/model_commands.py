@@ -12,7 +12,7 @@ from cli.render import data_text, emit_json, table, when
 from engine import Engine
 from engine.actor import ADMIN, SYSTEM, Actor
 from engine.errors import InvalidInput
-from engine.repository.service import read_organisation
+from engine.repository import read_organisation
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import Engine
 from engine.errors import InvalidInput
-from engine.timers.poller import TimerPoller
+from engine.timers import TimerPoller
 
 if TYPE_CHECKING:
     from server.settings import ServerSettings

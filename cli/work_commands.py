@@ -9,9 +9,8 @@ from cli.arguments import json_object
 from cli.render import data_text, emit_json, one_line, table, when
 from engine import Engine
 from engine.actor import SYSTEM, Actor
-from engine.runtime.service import InstanceFilter
-from engine.tasks.service import TaskQuery
-from engine.tasks.views import TaskInfo
+from engine.runtime import InstanceFilter
+from engine.tasks import TaskInfo, TaskQuery
 
 
 def _user(p: argparse.ArgumentParser, required: bool = True) -> None:

@@ -10,7 +10,7 @@ from api.operation import operation
 from api.schemas.decisions import EvaluateBody, EvaluationSchema
 from engine import Engine
 from engine.actor import Actor
-from engine.feel.values import to_json
+from engine.feel import to_json
 
 bp = Blueprint("decisions", __name__)
 

@@ -11,7 +11,7 @@ from api.routes.links import instance_links
 from api.schemas.events import DeliverySchema, MessageBody, SignalBody, SignalReportSchema
 from engine import Engine
 from engine.actor import Actor
-from engine.events.service import SignalReport
+from engine.events import SignalReport
 
 bp = Blueprint("events", __name__)
 

@@ -33,7 +33,7 @@ from api.schemas.external import (
 )
 from engine import Engine
 from engine.actor import Actor
-from engine.external.service import ExternalTaskInfo, ExternalTaskQuery, TopicRequest
+from engine.external import ExternalTaskInfo, ExternalTaskQuery, TopicRequest
 
 PREFIX = "/engine-rest"
 bp = Blueprint("external", __name__)

@@ -20,8 +20,8 @@ from api.schemas.instances import (
 )
 from engine import Engine
 from engine.actor import Actor
-from engine.history.verify import ChainVerification
-from engine.runtime.service import InstanceFilter, InstanceInfo
+from engine.history import ChainVerification
+from engine.runtime import InstanceFilter, InstanceInfo
 
 bp = Blueprint("instances", __name__)
 

@@ -18,9 +18,8 @@ from api.schemas.models import (
 from api.uploads import BUNDLE_CONTENT, read_bundle
 from engine import Engine
 from engine.actor import Actor
-from engine.repository.bundle import Bundle
-from engine.repository.service import DeployResult
-from engine.runtime.service import ModelPage
+from engine.repository import Bundle, DeployResult
+from engine.runtime import ModelPage
 
 bp = Blueprint("models", __name__)
 

@@ -13,8 +13,7 @@ from werkzeug.wrappers import Response
 
 from api.operation import operation
 from api.schemas.system import HealthSchema
-from engine import Engine
-from engine.store import migrate
+from engine import Engine, store
 
 bp = Blueprint("system", __name__)
 
@@ -32,7 +31,7 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 )
 def health(engine: Engine, actor: None) -> dict[str, Any]:
     try:
-        revision = migrate.current_revision(engine.db)
+        revision = store.current_revision(engine.db)
     except SQLAlchemyError as exc:
         raise ServiceUnavailable(f"the database does not answer: {type(exc).__name__}")
     head = _head_revision()
@@ -53,7 +52,7 @@ def openapi_document(engine: Engine, actor: None) -> dict[str, Any]:
 
 @cache
 def _head_revision() -> str | None:
-    return migrate.head_revision()  # reads the migration scripts: once per process is enough
+    return store.head_revision()  # reads the migration scripts: once per process is enough
 
 
 def api_page() -> Blueprint:

@@ -21,8 +21,7 @@ from api.schemas.tasks import (
 )
 from engine import Engine
 from engine.actor import Actor
-from engine.tasks.service import TaskQuery
-from engine.tasks.views import CompletionResult, TaskDetail, TaskInfo
+from engine.tasks import CompletionResult, TaskDetail, TaskInfo, TaskQuery
 
 bp = Blueprint("tasks", __name__)
 

@@ -11,7 +11,7 @@ from api.paging import fetch_limit, page
 from api.schemas.timers import ALL, TimerListQuery, TimerPageSchema, TimerSchema
 from engine import Engine
 from engine.actor import Actor
-from engine.timers.service import TimerInfo
+from engine.timers import TimerInfo
 
 bp = Blueprint("timers", __name__)
 

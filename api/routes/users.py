@@ -19,7 +19,7 @@ from api.schemas.users import (
 )
 from engine import Engine
 from engine.actor import Actor
-from engine.identity.service import UserInfo
+from engine.identity import UserInfo
 
 bp = Blueprint("users", __name__)
 

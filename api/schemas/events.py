@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, pre_dump
 
 from api.schemas.fields import BusinessKey, JsonObject, Text
-from engine.events.service import SignalReport
+from engine.events import SignalReport
 
 # Event names and correlation keys are matched against 200-character columns: a longer one could
 # never match anything.

@@ -7,8 +7,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from engine.identity.service import GROUP_NAME, USER_NAME
-from engine.runtime.service import BUSINESS_KEY
+from engine.identity import GROUP_NAME, USER_NAME
+from engine.runtime import BUSINESS_KEY
 
 # Ids and version numbers are 32-bit integer columns in PostgreSQL (and SQLite's fit anyway).
 MAX_ID = 2**31 - 1

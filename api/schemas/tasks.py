@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, pre_dump, validate
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import Id, JsonObject, Text, UserName
 from engine.statuses import CANCELLED, COMPLETED, OPEN
-from engine.tasks.views import TaskDetail, TaskInfo
+from engine.tasks import TaskDetail, TaskInfo
 
 ME = "me"
 

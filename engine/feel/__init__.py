@@ -8,6 +8,7 @@ tables (engine.dmn) and by process expressions (engine.scripting.expressions).
 from engine.feel.compiler import CompiledExpression, compile_expression
 from engine.feel.errors import FeelLimitError, FeelSyntaxError, FeelTooComplex, FeelTypeError
 from engine.feel.unary import CompiledTests, compile_unary_tests
+from engine.feel.values import to_json
 
 __all__ = [
     "CompiledExpression",
@@ -18,4 +19,5 @@ __all__ = [
     "FeelTypeError",
     "compile_expression",
     "compile_unary_tests",
+    "to_json",
 ]
