@@ -157,7 +157,7 @@ def seed(engine: Any, total: int) -> dict[str, Any]:
     engine.identity.add_user("starter", ["sales"])
     _, clerk_token = engine.identity.add_user("clerk", ["sales"])
     engine.repository.deploy(engine.repository.bundles_from_paths([APPROVAL]), SYSTEM)
-    starter = engine.actor("starter")
+    starter = engine.identity.actor("starter")
     real = [engine.runtime.start("bench_approval", starter).id for _ in range(REAL_INSTANCES)]
     t0 = time.perf_counter()
     clone(engine, real[0], total - REAL_INSTANCES)
@@ -309,7 +309,7 @@ def check_clones(engine: Any) -> None:
 
 
 def in_process_completions(engine: Any, task_ids: list[int]) -> float:
-    clerk = engine.actor("clerk")
+    clerk = engine.identity.actor("clerk")
     started = time.perf_counter()
     for task_id in task_ids:
         engine.tasks.complete(task_id, clerk, {})

@@ -128,7 +128,7 @@ class OnEngine:
         engine.identity.add_groups(["sales", "manager", "finance"])
         for group in ("sales", "manager", "finance"):
             engine.identity.add_user(f"bench_{group}", [group])
-        actors = {g: engine.actor(f"bench_{g}") for g in ("sales", "manager", "finance")}
+        actors = {g: engine.identity.actor(f"bench_{g}") for g in ("sales", "manager", "finance")}
         engine.repository.deploy(engine.repository.bundles_from_paths([APPROVAL, LOOP]), SYSTEM)
         self.starter = actors["sales"]
         self.loop_starter = actors["manager"]

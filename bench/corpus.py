@@ -216,7 +216,7 @@ class Player:
                     engine.identity.set_groups(name, wanted)
             except ApprovalsError:
                 engine.identity.add_user(name, list(groups))
-            return engine.actor(name)
+            return engine.identity.actor(name)
 
         return self.step(f"user {name}", act)
 

@@ -233,7 +233,7 @@ def seed(engine: Any, instances: int, rng: random.Random) -> dict[str, Any]:
         engine.identity.add_user(name, groups)
     for group in BUSINESS_GROUPS:  # someone in every group, for assign and candidate lists
         engine.identity.add_user(f"{group.replace('_', '.')}.user", [group])
-    requester, approver = engine.actor(REQUESTER[0]), engine.actor(APPROVER[0])
+    requester, approver = engine.identity.actor(REQUESTER[0]), engine.identity.actor(APPROVER[0])
     started = steps = refused = 0
     for key in models:
         start_form = _start_form(key)

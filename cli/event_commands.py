@@ -121,7 +121,7 @@ def timers(engine: Engine, args: argparse.Namespace) -> int:
 
 def message(engine: Engine, args: argparse.Namespace) -> int:
     data = json_object(args.data, "--data")
-    sender = engine.actor(args.user) if args.user else SYSTEM
+    sender = engine.identity.actor(args.user) if args.user else SYSTEM
     delivery = engine.events.correlate_message(
         args.name, args.key, data, sender, business_key=args.business_key
     )

@@ -105,7 +105,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _actor(engine: Engine, args: argparse.Namespace) -> Actor:
-    return engine.actor(args.user) if getattr(args, "user", None) else SYSTEM
+    return engine.identity.actor(args.user) if getattr(args, "user", None) else SYSTEM
 
 
 def _task_rows(found: list[TaskInfo]) -> None:
@@ -131,7 +131,7 @@ def _task_rows(found: list[TaskInfo]) -> None:
 def start(engine: Engine, args: argparse.Namespace) -> int:
     data = json_object(args.data, "--data")
     info = engine.runtime.start(
-        args.key, engine.actor(args.user), data, business_key=args.business_key, version=args.version
+        args.key, engine.identity.actor(args.user), data, business_key=args.business_key, version=args.version
     )
     open_tasks = engine.tasks.list(SYSTEM, TaskQuery(instance_id=info.id))
     if args.json:
@@ -217,12 +217,12 @@ def form_rows(schema: dict) -> list[tuple]:
 
 
 def claim(engine: Engine, args: argparse.Namespace) -> int:
-    info = engine.tasks.claim(args.task, engine.actor(args.user))
+    info = engine.tasks.claim(args.task, engine.identity.actor(args.user))
     return _show_task(args, info, f"task {info.id} claimed by {info.assignee}")
 
 
 def unclaim(engine: Engine, args: argparse.Namespace) -> int:
-    info = engine.tasks.unclaim(args.task, engine.actor(args.user))
+    info = engine.tasks.unclaim(args.task, engine.identity.actor(args.user))
     return _show_task(args, info, f"task {info.id} released")
 
 
@@ -241,7 +241,7 @@ def _show_task(args: argparse.Namespace, info: TaskInfo, text: str) -> int:
 
 def complete(engine: Engine, args: argparse.Namespace) -> int:
     data = json_object(args.data, "--data")
-    result = engine.tasks.complete(args.task, engine.actor(args.user), data)
+    result = engine.tasks.complete(args.task, engine.identity.actor(args.user), data)
     if args.json:
         emit_json(result)
         return 0

@@ -26,5 +26,5 @@ def add_users(engine: Engine, **users: str) -> dict[str, Actor]:
     actors = {}
     for name, groups in users.items():
         engine.identity.add_user(name, [g for g in groups.split(",") if g])
-        actors[name] = engine.actor(name)
+        actors[name] = engine.identity.actor(name)
     return actors

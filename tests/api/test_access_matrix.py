@@ -44,11 +44,11 @@ class Route:
 
 
 def _suspend(api: Api, cs: Countersign) -> None:
-    api.engine.runtime.suspend(cs.instance.id, api.engine.actor("root"))
+    api.engine.runtime.suspend(cs.instance.id, api.engine.identity.actor("root"))
 
 
 def _fay_claims(api: Api, cs: Countersign) -> None:
-    api.engine.tasks.claim(cs.finance.id, api.engine.actor("fay"))
+    api.engine.tasks.claim(cs.finance.id, api.engine.identity.actor("fay"))
 
 
 def _fay_has_a_password(api: Api, cs: Countersign) -> None:
@@ -71,7 +71,7 @@ def _intake_deployed(api: Api, cs: Countersign) -> None:
 def _a_confirmation_waits(api: Api, cs: Countersign) -> None:
     """Instance 2, waiting for a signal anyone may send, with timer 1 (7 days) pending."""
     deploy_path(api.engine, MODELS / "confirmation")
-    api.engine.runtime.start("confirmation", api.engine.actor("sam"), {"complaint_no": "TS-1"})
+    api.engine.runtime.start("confirmation", api.engine.identity.actor("sam"), {"complaint_no": "TS-1"})
 
 
 def _a_timer_is_an_incident(api: Api, cs: Countersign) -> None:
@@ -91,7 +91,7 @@ def _an_external_task_is_locked(api: Api, cs: Countersign) -> None:
     from tests.external.models import PLAIN
     from tests.factories import deploy_files
 
-    root = api.engine.actor("root")
+    root = api.engine.identity.actor("root")
     deploy_files(api.engine, {"plain.bpmn": PLAIN})
     api.engine.runtime.start("plain", root, {})
     with api.engine.db.transaction() as conn:
@@ -456,7 +456,7 @@ def _check_engine(api: Api, route: Route, role: str) -> None:
     """403 over HTTP: the engine refuses (PermissionDenied); 409: it refuses for the state (Conflict);
     2xx: it does it."""
     assert route.call is not None
-    actor = api.engine.actor(ROLES[role])
+    actor = api.engine.identity.actor(ROLES[role])
     expected = route.expected[ROLE_NAMES.index(role)]
     if expected == 403:
         with pytest.raises(PermissionDenied):

@@ -82,7 +82,7 @@ def test_json_bodies_have_a_size_limit(api: Api, countersign: Countersign) -> No
     assert_problem(
         client.post("/instances", content=chunks, headers={"Content-Type": "application/json"}), 413
     )
-    assert len(api.engine.runtime.list(api.engine.actor("root"))) == 1  # only the fixture's
+    assert len(api.engine.runtime.list(api.engine.identity.actor("root"))) == 1  # only the fixture's
 
 
 def test_werkzeug_errors_are_problems_too(api: Api) -> None:

@@ -19,7 +19,7 @@ def confirmation(api: Api) -> Api:
 
 
 def start(api: Api, complaint_no: str) -> int:
-    sam = api.engine.actor("sam")
+    sam = api.engine.identity.actor("sam")
     return api.engine.runtime.start("confirmation", sam, {"complaint_no": complaint_no}).id
 
 

@@ -12,7 +12,7 @@ def test_over_http_the_view_shows_the_schema_and_a_wrong_type_is_a_422_naming_th
     engine = api.engine
     deploy_files(engine, {"booking.bpmn": model()})
     _, api.tokens["mia"] = engine.identity.add_user("mia", ["manager"])
-    instance = engine.runtime.start("booking", engine.actor("sam"), {"customer": "ACME"})
+    instance = engine.runtime.start("booking", engine.identity.actor("sam"), {"customer": "ACME"})
     (task,) = engine.tasks.list(SYSTEM, TaskQuery(instance_id=instance.id))
     mia = api.client("mia")
     view = mia.get(f"/tasks/{task.id}")

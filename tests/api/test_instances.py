@@ -56,7 +56,7 @@ def test_listing_filters_and_pages(api: Api, countersign: Countersign, clock) ->
                 "data": {"customer": "C", "amount": n + 1},
             },
         ).raise_for_status()
-    api.engine.runtime.cancel(2, api.engine.actor("sam"))
+    api.engine.runtime.cancel(2, api.engine.identity.actor("sam"))
 
     everything = api.client("olga").get("/instances").json()
     assert [i["id"] for i in everything["items"]] == [5, 4, 3, 2, 1]  # newest first

@@ -153,7 +153,7 @@ def test_assigning(api: Api, countersign: Countersign) -> None:
 
 def test_sorting_paging_and_overdue(api: Api, clock) -> None:
     deploy_path(api.engine, MODELS / "assignment")
-    sam = api.engine.actor("sam")
+    sam = api.engine.identity.actor("sam")
     for urgency in (10, 90, 50):
         clock.advance(timedelta(hours=1))
         api.engine.runtime.start(

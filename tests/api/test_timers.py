@@ -22,7 +22,7 @@ def engine(make_engine: Callable[..., Engine]) -> Engine:
 
 def start_confirmation(api: Api, complaint_no: str) -> int:
     """An instance waiting 7 days for the customer (a catch timer), started now."""
-    sam = api.engine.actor("sam")
+    sam = api.engine.identity.actor("sam")
     return api.engine.runtime.start("confirmation", sam, {"complaint_no": complaint_no}).id
 
 
@@ -88,7 +88,7 @@ def test_an_admin_retries_an_incident(api: Api, clock) -> None:
     )
     deploy_files(api.engine, {"deadlines.bpmn": bpmn})
     instance = api.engine.runtime.start(
-        "deadlines", api.engine.actor("sam"), {"valid_until": "2026-04-30", "divisor": 0}
+        "deadlines", api.engine.identity.actor("sam"), {"valid_until": "2026-04-30", "divisor": 0}
     )
     clock.advance(timedelta(days=15))
     assert api.engine.timers.fire_due().failed == 1  # the expiry: the two others fire

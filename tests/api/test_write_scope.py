@@ -46,7 +46,7 @@ def test_an_assignee_removed_from_the_group_after_claiming_gets_403(
 
 def test_a_message_with_an_undeclared_field_gets_422_and_the_instance_still_waits(api: Api) -> None:
     deploy_path(api.engine, MODELS / "confirmation")
-    sam = api.engine.actor("sam")
+    sam = api.engine.identity.actor("sam")
     instance = api.engine.runtime.start("confirmation", sam, {"complaint_no": "TS-1"})
     sender = api.client("root")  # an admin may send any message
     message = {"name": "customer_confirmed", "correlation_key": "TS-1"}

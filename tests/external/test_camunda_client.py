@@ -42,7 +42,7 @@ def _work(worker: ExternalTaskWorker, topic: str, handler: Callable[[ExternalTas
 def test_the_camunda_python_worker_takes_the_process_through_both_topics(api: Api) -> None:
     deploy_files(api.engine, {"shipping.bpmn": SHIPPING})
     _, token = api.engine.identity.add_user("bot", ["external_worker"])
-    sam = api.engine.actor("sam")
+    sam = api.engine.identity.actor("sam")
     approved = api.engine.runtime.start("shipping", sam, {"amount": 120})
     blocked = api.engine.runtime.start("shipping", sam, {"amount": -1})
     worker = _worker(api.url + "/engine-rest", token, "py-worker")

@@ -52,7 +52,7 @@ def _error(response: httpx.Response, status: int) -> dict:
 
 def test_a_worker_drives_the_process_to_its_end_with_typed_variables(rest: Api) -> None:
     instance = rest.engine.runtime.start(
-        "shipping", rest.engine.actor("sam"), {"amount": 5, "meta": {"a": [1]}}
+        "shipping", rest.engine.identity.actor("sam"), {"amount": 5, "meta": {"a": [1]}}
     )
     worker = _client(rest, "wendy")
     fetched = _fetch(worker, "credit-check")
@@ -85,7 +85,7 @@ def test_a_worker_drives_the_process_to_its_end_with_typed_variables(rest: Api) 
 
 
 def test_camunda_errors_wrong_worker_unknown_task_unknown_type(rest: Api) -> None:
-    rest.engine.runtime.start("plain", rest.engine.actor("sam"), {})
+    rest.engine.runtime.start("plain", rest.engine.identity.actor("sam"), {})
     worker = _client(rest, "wendy")
     (task,) = _fetch(worker, "work").json()
     wrong = worker.post(f"/external-task/{task['id']}/complete", json={"workerId": "intruder"})
@@ -108,7 +108,7 @@ def test_camunda_errors_wrong_worker_unknown_task_unknown_type(rest: Api) -> Non
 
 
 def test_who_may_call_what(rest: Api) -> None:
-    rest.engine.runtime.start("plain", rest.engine.actor("sam"), {})
+    rest.engine.runtime.start("plain", rest.engine.identity.actor("sam"), {})
     _error(_fetch(_client(rest, None), "work"), 401)
     _error(_fetch(_client(rest, "fay"), "work"), 403)  # an employee
     _error(_fetch(_client(rest, "ann"), "work"), 403)  # an auditor reads only
@@ -123,7 +123,7 @@ def test_who_may_call_what(rest: Api) -> None:
 
 
 def test_failure_incident_retries_and_counts(rest: Api) -> None:
-    rest.engine.runtime.start("plain", rest.engine.actor("sam"), {})
+    rest.engine.runtime.start("plain", rest.engine.identity.actor("sam"), {})
     worker, admin = _client(rest, "wendy"), _client(rest, "root")
     (task,) = _fetch(worker, "work").json()
     failed = worker.post(
@@ -157,7 +157,7 @@ def test_failure_incident_retries_and_counts(rest: Api) -> None:
 
 
 def test_a_bpmn_error_over_http_is_caught(rest: Api) -> None:
-    instance = rest.engine.runtime.start("shipping", rest.engine.actor("sam"), {})
+    instance = rest.engine.runtime.start("shipping", rest.engine.identity.actor("sam"), {})
     worker = _client(rest, "wendy")
     (task,) = _fetch(worker, "credit-check").json()
     answer = worker.post(
@@ -174,7 +174,7 @@ def test_long_polling_answers_when_a_task_appears(rest: Api) -> None:
     started = time.monotonic()
     assert _fetch(worker, "work", asyncResponseTimeout=600).json() == []
     assert 0.4 <= time.monotonic() - started < 5
-    threading.Timer(0.5, lambda: rest.engine.runtime.start("plain", rest.engine.actor("sam"), {})).start()
+    threading.Timer(0.5, lambda: rest.engine.runtime.start("plain", rest.engine.identity.actor("sam"), {})).start()
     started = time.monotonic()
     found = _fetch(worker, "work", asyncResponseTimeout=20_000).json()
     assert len(found) == 1 and time.monotonic() - started < 10

@@ -129,5 +129,5 @@ def test_only_participants_auditors_and_owners_read_a_trail(engine, finished):
     with pytest.raises(PermissionDenied):
         engine.history.verify(finished, outsider)
     assert engine.history.verify(finished, auditor).ok
-    mia = engine.actor("mia")  # approved one step
+    mia = engine.identity.actor("mia")  # approved one step
     assert engine.history.events(finished, mia)[0].type == "instance_started"

@@ -39,8 +39,8 @@ def audited(make_engine, key_file, signer, tmp_path):
         checkpoint_signing_key_file=str(signer[0]),
     )
     first = run_bench_approval(engine)
-    second = engine.runtime.start("bench_approval", engine.actor("sam")).id
-    third = engine.runtime.start("bench_approval", engine.actor("sam")).id
+    second = engine.runtime.start("bench_approval", engine.identity.actor("sam")).id
+    third = engine.runtime.start("bench_approval", engine.identity.actor("sam")).id
     engine.instance_ids = (first, second, third)
     return engine
 

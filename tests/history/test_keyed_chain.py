@@ -171,7 +171,7 @@ def test_a_missing_key_file_is_a_clear_error(make_engine, keyed, signed, tmp_pat
     with pytest.raises(KeyUnavailable, match=r"chain key file .*nowhere/chain-keys .*does not exist"):
         engine.history.verify(signed, SYSTEM)
     with pytest.raises(KeyUnavailable):
-        engine.runtime.start("bench_approval", engine.actor("sam"))
+        engine.runtime.start("bench_approval", engine.identity.actor("sam"))
     assert not missing.exists()  # a configured file is never invented
     assert keyed.history.verify(signed, SYSTEM).ok  # nothing was written by the failed start
 

@@ -80,7 +80,7 @@ def test_a_keyed_tail_rewritten_as_unkeyed_on_an_old_instance_is_broken(make_eng
     with engine.db.read() as conn:
         create_key_file(key_file, unkeyed_boundary(conn))
     engine = make_engine(chain_key_file=str(key_file))
-    complete_next(engine, old, engine.actor("mia"))
+    complete_next(engine, old, engine.identity.actor("mia"))
     assert engine.history.verify(old, SYSTEM).ok
 
     chain = tamper.events(engine, old)

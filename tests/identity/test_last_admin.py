@@ -27,7 +27,7 @@ def active_admins(engine: Engine) -> list[str]:
 
 def test_the_last_admin_keeps_the_admin_group(engine: Engine) -> None:
     engine.identity.add_user("root", ["admin", "finance"])
-    root = engine.actor("root")
+    root = engine.identity.actor("root")
     with pytest.raises(
         Conflict, match=r"cannot remove the admin group from 'root': they are the last active admin"
     ):
@@ -47,7 +47,7 @@ def test_the_last_admin_cannot_be_deactivated(engine: Engine) -> None:
 def test_with_a_second_admin_one_may_go_but_not_both(engine: Engine) -> None:
     engine.identity.add_user("root", ["admin"])
     engine.identity.add_user("ada", ["admin"])
-    engine.identity.set_groups("root", ["sales"], actor=engine.actor("root"))
+    engine.identity.set_groups("root", ["sales"], actor=engine.identity.actor("root"))
     with pytest.raises(Conflict):
         engine.identity.set_active("ada", False)
     # Once root is an admin again, ada may leave the group.

@@ -59,14 +59,14 @@ def test_an_assignee_removed_from_the_candidate_group_after_claiming_may_not_com
     iid, task = start(engine, people, 'camunda:candidateGroups="manager"')
     engine.tasks.claim(task.id, people["mia"])
     engine.identity.set_groups("mia", [], actor=people["root"])
-    mia = engine.actor("mia")
+    mia = engine.identity.actor("mia")
     before = state(engine, iid)
     with pytest.raises(PermissionDenied, match="not a candidate for task"):
         engine.tasks.complete(task.id, mia)
     assert state(engine, iid) == before
     # Given the group back, she completes it: the refusal was about her authority, nothing else.
     engine.identity.set_groups("mia", ["manager"], actor=people["root"])
-    engine.tasks.complete(task.id, engine.actor("mia"))
+    engine.tasks.complete(task.id, engine.identity.actor("mia"))
     assert engine.runtime.get(iid, SYSTEM).status == "completed"
 
 
@@ -75,7 +75,7 @@ def test_an_assignee_assigned_by_someone_else_is_checked_at_completion_too(engin
     engine.tasks.assign(task.id, people["root"], "max")
     engine.identity.set_groups("max", ["sales"], actor=people["root"])
     with pytest.raises(PermissionDenied):
-        engine.tasks.complete(task.id, engine.actor("max"))
+        engine.tasks.complete(task.id, engine.identity.actor("max"))
     assert engine.runtime.get(iid, SYSTEM).status == "running"
 
 
@@ -108,5 +108,5 @@ def test_someone_else_given_a_model_assigned_task_must_be_a_candidate(engine, pe
     engine.tasks.assign(task.id, people["root"], "max")
     engine.identity.set_groups("max", ["sales"], actor=people["root"])
     with pytest.raises(PermissionDenied, match="not a candidate"):
-        engine.tasks.complete(task.id, engine.actor("max"))
+        engine.tasks.complete(task.id, engine.identity.actor("max"))
     assert engine.runtime.get(iid, SYSTEM).status == "running"
