@@ -70,7 +70,7 @@ def test_auditors_change_nothing_even_as_admins() -> None:
         access.set_external_task_retries(AUDITING_ADMIN),
         access.unclaim_task(AUDITING_ADMIN, Task(assignee="fay")),
         access.assign_task(AUDITING_ADMIN, Task(), FAY, SAM),
-        access.manage_credentials(AUDITING_ADMIN, "aud"),
+        access.manage_credentials(AUDITING_ADMIN, "fay"),
     ):
         assert verdict.refusal == "auditors have read-only access: they change nothing"
     # Reading is theirs: the admin's reads stay.
@@ -168,6 +168,7 @@ def test_credentials_are_ones_own_or_an_admins_business() -> None:
         "only members of the admin group manage users and groups"
     )
     assert access.manage_credentials(ADMIN, "fay").allowed
+    assert access.manage_credentials(person("ann", "auditor"), "ann").allowed  # renewing one's own
 
 
 def test_the_initiator_may_cancel_their_own_instance() -> None:
