@@ -105,7 +105,9 @@ class Countersign:
 def countersign(api: Api) -> Countersign:
     engine = api.engine
     deploy_path(engine, MODELS / "countersign")
-    instance = engine.runtime.start("countersign", engine.identity.actor("sam"), {"customer": "ACME", "amount": 100})
+    instance = engine.runtime.start(
+        "countersign", engine.identity.actor("sam"), {"customer": "ACME", "amount": 100}
+    )
     tasks = {t.element_id: t for t in engine.tasks.list(SYSTEM, TaskQuery(instance_id=instance.id))}
     return Countersign(instance, tasks["finance_review"], tasks["legal_review"])
 

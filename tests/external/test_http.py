@@ -174,7 +174,9 @@ def test_long_polling_answers_when_a_task_appears(rest: Api) -> None:
     started = time.monotonic()
     assert _fetch(worker, "work", asyncResponseTimeout=600).json() == []
     assert 0.4 <= time.monotonic() - started < 5
-    threading.Timer(0.5, lambda: rest.engine.runtime.start("plain", rest.engine.identity.actor("sam"), {})).start()
+    threading.Timer(
+        0.5, lambda: rest.engine.runtime.start("plain", rest.engine.identity.actor("sam"), {})
+    ).start()
     started = time.monotonic()
     found = _fetch(worker, "work", asyncResponseTimeout=20_000).json()
     assert len(found) == 1 and time.monotonic() - started < 10

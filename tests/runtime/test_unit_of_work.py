@@ -37,11 +37,10 @@ def test_a_transaction_that_fails_after_a_command_commits_nothing_and_caches_not
         loaded.history.add("noted", loaded.actor.name, loaded.now)
         loaded.advance()
 
-    with pytest.raises(RuntimeError, match="after the command"):
-        with engine.uow.transaction() as tx:
-            _, loaded = tx.run(instance.id, people["sam"], note)
-            assert tx.written[instance.id][1] == before + 1  # written, not committed
-            raise RuntimeError("after the command")
+    with pytest.raises(RuntimeError, match="after the command"), engine.uow.transaction() as tx:
+        tx.run(instance.id, people["sam"], note)
+        assert tx.written[instance.id][1] == before + 1  # written, not committed
+        raise RuntimeError("after the command")
     assert _revision(engine, instance.id) == before
     assert engine.uow.cache.take(instance.id, before + 1) is None
     assert engine.uow.cache.take(instance.id, before) is None  # taken out by the failed command
