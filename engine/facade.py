@@ -7,9 +7,9 @@ from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.decisions.service import DecisionService
 from engine.events.service import EventService
-from engine.events.waits import Waits
+from engine.events.waits import sync_waits
 from engine.external.service import ExternalTaskService
-from engine.external.sync import ExternalTasks
+from engine.external.sync import sync_external
 from engine.history.service import HistoryService
 from engine.identity.service import IdentityService
 from engine.records.filing import RecordFiling
@@ -19,7 +19,7 @@ from engine.runtime.outbox import Outbox
 from engine.runtime.service import RuntimeService
 from engine.runtime.stalls import StallCheck
 from engine.runtime.step_history import StepHistory
-from engine.runtime.unit_of_work import UnitOfWork
+from engine.runtime.unit_of_work import TableSync, UnitOfWork
 from engine.store import migrate
 from engine.store.database import Database
 from engine.tasks.escalation import BoundaryEscalation
@@ -44,8 +44,8 @@ class Engine:
             BoundaryEscalation(),  # and the reminders and escalations a boundary timer asks for;
             self.runtime.calls,  # then children started and ended: they can move the instance on;
             Inbox(),  # once its end is decided: the inbox,
-            Waits(),  # the timers and subscriptions,
-            ExternalTasks(),  # the external tasks,
+            TableSync(sync_waits),  # the timers and subscriptions,
+            TableSync(sync_external),  # the external tasks,
             Outbox(),  # what it threw,
             StallCheck(),  # and last, whether a running instance still waits for anything.
         )

@@ -18,7 +18,6 @@ from engine.errors import WorkflowError
 from engine.events.correlation import key_from_data
 from engine.history.recorder import HistoryRecorder
 from engine.repository.compiler import CompiledModel
-from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.scripting.expressions import evaluate
 from engine.spiff.steps import Waiting, wait_was_met, waiting_events
 from engine.statuses import CANCELLED, DELIVERED, FIRED, PENDING, WAITING
@@ -223,19 +222,4 @@ def sync_waits(
             element_id=event.element_id,
             name=event.name,
             correlation_key=key,
-        )
-
-
-class Waits(Projection):
-    """The timer and message/signal subscription rows of the instance."""
-
-    def project(self, instance: LoadedInstance) -> None:
-        sync_waits(
-            instance.conn,
-            instance=instance.row,
-            workflow=instance.workflow,
-            model=instance.model,
-            history=instance.history,
-            now=instance.now,
-            actor=instance.actor.name,
         )

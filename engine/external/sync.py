@@ -18,7 +18,6 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from engine.history.recorder import HistoryRecorder
 from engine.repository.compiler import CompiledModel
 from engine.runtime import stalls
-from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.spiff.external import external_task_state, started_external_tasks
 from engine.statuses import CANCELLED, COMPLETED, INCIDENT, OPEN
 from engine.store.schema import external_tasks
@@ -113,18 +112,3 @@ def _waiting_external(conn: Connection, instance_id: int) -> list[str]:
 # A running instance whose only token sits at an external task waits for a worker, not for nothing.
 if _waiting_external not in stalls.PROBES:
     stalls.PROBES.insert(len(stalls.PROBES) - 1, _waiting_external)
-
-
-class ExternalTasks(Projection):
-    """The external-task rows of the instance."""
-
-    def project(self, instance: LoadedInstance) -> None:
-        sync_external(
-            instance.conn,
-            instance=instance.row,
-            workflow=instance.workflow,
-            model=instance.model,
-            history=instance.history,
-            now=instance.now,
-            actor=instance.actor.name,
-        )

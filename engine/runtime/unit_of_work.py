@@ -84,6 +84,26 @@ class Projection:
         """The command's outcome is known (``instance.status``): bring a table in step with it."""
 
 
+class TableSync(Projection):
+    """A projection written as one function ``sync(conn, *, instance, workflow, model, history, now,
+    actor)`` that brings a table in step with what the workflow now waits for (the timer and
+    subscription rows, the external tasks)."""
+
+    def __init__(self, sync: Callable[..., None]) -> None:
+        self.sync = sync
+
+    def project(self, instance: LoadedInstance) -> None:
+        self.sync(
+            instance.conn,
+            instance=instance.row,
+            workflow=instance.workflow,
+            model=instance.model,
+            history=instance.history,
+            now=instance.now,
+            actor=instance.actor.name,
+        )
+
+
 @dataclass
 class LoadedInstance:
     """Everything a command works with, for the length of its transaction."""
