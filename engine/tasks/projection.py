@@ -20,7 +20,7 @@ from engine.repository.bpmn_document import UserTaskDefinition
 from engine.repository.compiler import CompiledModel
 from engine.runtime.unit_of_work import LoadedInstance, Projection
 from engine.spiff.steps import ReadyUserTask, ready_user_tasks
-from engine.statuses import CANCELLED, OPEN, SUSPENDED
+from engine.statuses import CANCELLED, OPEN, RUNNING, SUSPENDED
 from engine.store.fastpath import fast_writer
 from engine.store.schema import user_task_candidates, user_tasks
 from engine.tasks.assignment import assign
@@ -167,7 +167,7 @@ class Inbox(Projection):
 
     def project(self, instance: LoadedInstance) -> None:
         suspended = instance.status == SUSPENDED
-        if suspended != (instance.row.status == SUSPENDED):
+        if {instance.status, instance.row.status} == {RUNNING, SUSPENDED}:  # suspended or resumed
             instance.conn.execute(_SET_SUSPENDED, {"b_instance_id": instance.id, "b_suspended": suspended})
         if instance.workflow is not None:
             instance.created_tasks = sync_inbox(
