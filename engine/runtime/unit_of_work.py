@@ -278,7 +278,7 @@ class UnitOfWork:
 
     def run(
         self,
-        instance_id: int,
+        instance: int | Callable[[Connection], int],
         actor: Actor,
         action: Callable[[LoadedInstance], T],
         *,
@@ -286,13 +286,18 @@ class UnitOfWork:
         needs_workflow: bool = True,
         trail: dict[str, Any] | None = None,
     ) -> tuple[T, LoadedInstance]:
-        """One command in its own transaction. When the model fails (a script, a decision, the
-        workflow), the command leaves nothing behind but an ``error`` event, with ``trail``'s details."""
+        """One command in its own transaction, on ``instance``: its id, or a function that finds it
+        in the transaction (a task's instance, from the task's row). When the model fails (a script,
+        a decision, the workflow), the command leaves nothing behind but an ``error`` event, with
+        ``trail``'s details."""
+        found: list[int] = []
         try:
             with self.transaction() as tx:
-                return tx.run(instance_id, actor, action, statuses=statuses, needs_workflow=needs_workflow)
+                found.append(instance(tx.conn) if callable(instance) else instance)
+                return tx.run(found[0], actor, action, statuses=statuses, needs_workflow=needs_workflow)
         except (WorkflowError, ScriptError, DecisionError) as exc:
-            self._record_error(instance_id, actor, exc, trail or {})
+            if found:
+                self._record_error(found[0], actor, exc, trail or {})
             raise
 
     def _record_error(

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from engine import access
 from engine.actor import Actor
@@ -288,10 +288,12 @@ class TaskService:
     ) -> tuple[T, LoadedInstance]:
         """A command on an open task: ``action`` gets the instance and the task's row and info, read
         under the instance's lock (every writer of a task row holds it)."""
-        with self.db.read() as conn:
+
+        def instance_of_task(conn: Connection) -> int:
             instance_id = conn.scalar(select(user_tasks.c.instance_id).where(user_tasks.c.id == task_id))
-        if instance_id is None:
-            raise NotFound(f"no task {task_id}")
+            if instance_id is None:
+                raise NotFound(f"no task {task_id}")
+            return instance_id
 
         def on_task(loaded: LoadedInstance) -> T:
             row, task = read_task(loaded.conn, task_id, loaded.now)
@@ -300,7 +302,7 @@ class TaskService:
             return action(loaded, row, task)
 
         return self.uow.run(
-            instance_id, actor, on_task, needs_workflow=needs_workflow, trail={"task_id": task_id}
+            instance_of_task, actor, on_task, needs_workflow=needs_workflow, trail={"task_id": task_id}
         )
 
     def _set_assignee(self, loaded: LoadedInstance, task: TaskInfo, user: str | None, event: str) -> TaskInfo:
