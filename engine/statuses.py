@@ -1,5 +1,6 @@
 """The status columns' values, defined once. Several tables share a word (a task, a timer and an
-instance can each be ``cancelled``); each tuple below lists what one table's column may hold."""
+instance can each be ``cancelled``); each tuple or comment below lists what one table's column may hold
+(the tuples are the ones the API validates filters against)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,6 @@ RESOLVED = "resolved"
 INSTANCE_STATUSES = (RUNNING, SUSPENDED, COMPLETED, CANCELLED)  # process_instances.status
 TASK_STATUSES = (OPEN, COMPLETED, CANCELLED)  # user_tasks.status
 TIMER_STATUSES = (PENDING, FIRED, CANCELLED, INCIDENT)  # timers.status
-SUBSCRIPTION_STATUSES = (WAITING, DELIVERED, CANCELLED)  # event_subscriptions.status
-EXTERNAL_TASK_STATUSES = (OPEN, COMPLETED, CANCELLED, INCIDENT)  # external_tasks.status
-CALL_STATUSES = (RUNNING, COMPLETED, CANCELLED, INCIDENT, RESOLVED)  # instance_calls.status
+# event_subscriptions.status: WAITING, DELIVERED, CANCELLED
+# external_tasks.status: OPEN, COMPLETED, CANCELLED, INCIDENT
+# instance_calls.status: RUNNING, COMPLETED, CANCELLED, INCIDENT, RESOLVED

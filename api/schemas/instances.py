@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import BusinessKey, Id, JsonObject, Moment, Text, UserName
-from engine.statuses import CANCELLED, COMPLETED, RUNNING, SUSPENDED
+from engine.statuses import INSTANCE_STATUSES
 
 
 class StartBody(Schema):
@@ -18,7 +18,7 @@ class StartBody(Schema):
 
 class InstanceListQuery(PageQuery):
     model = Text(length=(1, 200))
-    status = fields.String(validate=validate.OneOf([RUNNING, SUSPENDED, COMPLETED, CANCELLED]))
+    status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
     initiator = UserName()
     business_key = BusinessKey()
     started_from = Moment(metadata={"description": "started at or after (ISO 8601; UTC if no offset)"})

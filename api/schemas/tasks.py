@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, pre_dump, validate
 
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import Id, JsonObject, Text, UserName
-from engine.statuses import CANCELLED, COMPLETED, OPEN
+from engine.statuses import OPEN, TASK_STATUSES
 from engine.tasks import TaskDetail, TaskInfo
 
 ME = "me"
@@ -20,7 +20,7 @@ class TaskListQuery(PageQuery):
     candidate = fields.String(
         validate=validate.OneOf([ME]), metadata={"description": "`me`: unassigned tasks I may claim"}
     )
-    status = fields.String(load_default=OPEN, validate=validate.OneOf([OPEN, COMPLETED, CANCELLED, "all"]))
+    status = fields.String(load_default=OPEN, validate=validate.OneOf([*TASK_STATUSES, "all"]))
     model = Text(length=(1, 200))
     instance = Id(strict=False)
     overdue = fields.Boolean(

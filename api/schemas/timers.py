@@ -6,15 +6,13 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import Id
-from engine.statuses import CANCELLED, FIRED, INCIDENT, PENDING
+from engine.statuses import PENDING, TIMER_STATUSES
 
 ALL = "all"
 
 
 class TimerListQuery(PageQuery):
-    status = fields.String(
-        load_default=PENDING, validate=validate.OneOf([PENDING, FIRED, CANCELLED, INCIDENT, ALL])
-    )
+    status = fields.String(load_default=PENDING, validate=validate.OneOf([*TIMER_STATUSES, ALL]))
     due = fields.Boolean(
         metadata={
             "description": "true: only timers already due (`due_at` at or before now); false or "
