@@ -147,10 +147,6 @@ def instance_data(workflow: ApprovalsWorkflow) -> dict[str, Any]:
     return dict(max(finished, key=lambda t: t.last_state_change).data)
 
 
-def task_state(task: Any) -> str:
-    return TaskState.get_name(task.state)
-
-
 @dataclass(frozen=True)
 class ReadyUserTask:
     """A user or manual task waiting for a person, as plain values (for the inbox)."""
