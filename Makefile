@@ -17,19 +17,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The web UI's browser files (bpmn-js, htmx): `npm ci` installs what package-lock.json pins, and
+# web/assets.py copies the files pages load into web/static/vendor/ (git-ignored) with a manifest.
+ASSETS := web/static/vendor/manifest.json
 
-# tests/api/test_api_page.py drives Debian's Chromium. Installed here when missing and we are root
+$(ASSETS): package-lock.json web/assets.py $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { echo "the web UI needs Node.js 18+ and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m web.assets
+
+setup: $(STAMP) $(ASSETS)
+
+# The browser tests (tests/api/test_api_page.py, tests/web/browser) drive Debian's Chromium; fonts-noto-cjk
+# renders the Chinese pages (without it they show boxes). Installed here when missing and we are root
 # (CI and this project's machines), and then required: the test fails rather than skips. Elsewhere
 # (no root, no apt) it skips and says why.
 CAN_INSTALL_BROWSER := $(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && echo 1)
 
 browser:
-	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then :; \
 	elif [ -n "$(CAN_INSTALL_BROWSER)" ]; then \
-		echo "installing chromium and chromium-driver (apt) for the API page test"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	else echo "note: chromium/chromedriver missing and no root to install them: the API page test will skip"; fi
+		echo "installing chromium, chromium-driver and fonts-noto-cjk (apt) for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	else echo "note: chromium/chromedriver/fonts-noto-cjk missing and no root to install them: the browser tests will skip"; fi
 
 run: setup
 	$(BIN)/approvals db upgrade
@@ -64,4 +74,4 @@ bench: setup
 	$(BIN)/python bench/bench_engine.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules web/static/vendor

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -40,6 +40,11 @@ from engine.errors import (
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:approvals:problem:"
 CAMUNDA_PREFIX = "/engine-rest/"  # Camunda 7's external-task API (api/routes/external.py)
+ERROR_PAGES_KEY = "approvals.error_pages"
+
+# How a face that answers people shows an error (the web UI: an HTML page), by path prefix. The status
+# still comes from ERROR_STATUS; only the body differs.
+ErrorPage = Callable[[int, str, str, list[Problem], Mapping[str, str]], Response]
 
 # Named "api" since before the web UI existed: operators' log filters select it by that name.
 log = logging.getLogger("api")
@@ -85,6 +90,9 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Response:
+    for prefix, render in current_app.extensions.get(ERROR_PAGES_KEY, ()):
+        if request.path.startswith(prefix):
+            return render(status, title, detail, list(problems), headers or {})
     body: dict[str, Any] = {
         "type": type_,
         "title": title,
@@ -129,6 +137,11 @@ def handle_unexpected(error: Exception) -> Response:
         type_=TYPE_PREFIX + "internal-error",
         extra={"reference": reference},
     )
+
+
+def register_error_pages(app: Flask, prefix: str, render: ErrorPage) -> None:
+    """Errors under ``prefix`` get ``render``'s body instead of problem+json."""
+    app.extensions.setdefault(ERROR_PAGES_KEY, []).append((prefix, render))
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -32,6 +32,9 @@ class ServerSettings:
     # Each worker also runs the timer poller, so one `approvals serve` is a complete installation;
     # off when dedicated `approvals worker` processes do it.
     timers: bool = True
+    # The web UI's cookies: None sends them `Secure` exactly when the request came over TLS; set it
+    # when a TLS-terminating proxy forwards plain HTTP.
+    secure_cookies: bool | None = None
 
     @classmethod
     def from_env(cls) -> ServerSettings:
@@ -44,4 +47,9 @@ class ServerSettings:
             max_json_bytes=env_int("APPROVALS_MAX_JSON_BYTES", 1024 * 1024, 1024, 1024**3),
             access_log=env_flag("APPROVALS_ACCESS_LOG", False),
             timers=env_flag("APPROVALS_SERVE_TIMERS", True),
+            secure_cookies=(
+                env_flag("APPROVALS_SECURE_COOKIES", False)
+                if os.environ.get("APPROVALS_SECURE_COOKIES")
+                else None
+            ),
         )

@@ -7,12 +7,49 @@ SpiffWorkflow, ``engine.store``, the API's routes or the CLI (import-linter hold
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Mapping
 
-from web.pages import PREFIX, bp
+from flask import Flask, Response, g, redirect, render_template, url_for
+
+from engine.errors import Problem
+from server.errors import register_error_pages
+from web import assets, i18n, session
+from web.blueprint import PREFIX, bp
+from web.pages import auth_pages, diagram_pages, inbox_pages, request_pages, task_pages  # noqa: F401 (routes)
 
 __all__ = ["register"]
 
 
+def _error_page(
+    status: int, title: str, detail: str, problems: list[Problem], headers: Mapping[str, str]
+) -> Response:
+    if status == 401:
+        return redirect(url_for("web.sign_in"))  # type: ignore[return-value]
+    body = render_template("web/error.html", status=status, title=title, detail=detail, problems=problems)
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers.update({k: v for k, v in headers.items() if k.lower() != "www-authenticate"})
+    return response
+
+
+def _vendor(name: str) -> assets.VendorFile | None:
+    try:
+        return assets.vendor_file(name)
+    except assets.AssetsMissing:
+        return None  # the page says the diagram is unavailable rather than failing
+
+
 def register(app: Flask) -> None:
     app.register_blueprint(bp, url_prefix=PREFIX)
+    i18n.install(app.jinja_env, lambda: g.get("locale", "en"))
+    app.jinja_env.globals.update(
+        csrf_token=session.csrf_token,
+        csrf_field=session.CSRF_FIELD,
+        csrf_header=session.CSRF_HEADER,
+        vendor=_vendor,
+    )
+    app.jinja_env.filters.update(
+        localized=lambda text: i18n.localized(text, g.get("locale", "en")),
+        when=lambda dt: i18n.format_datetime(dt, g.get("locale", "en"), g.get("time_zone", "UTC")),
+        day=lambda dt: i18n.format_date(dt, g.get("locale", "en"), g.get("time_zone", "UTC")),
+    )
+    register_error_pages(app, PREFIX + "/", _error_page)

@@ -62,16 +62,34 @@ class TaskPageSchema(PageSchema):
     items = fields.List(fields.Nested(TaskSchema), required=True)
 
 
+class TaskRightsSchema(Schema):
+    claim = fields.Boolean(required=True)
+    unclaim = fields.Boolean(required=True)
+    complete = fields.Boolean(required=True)
+
+
 class TaskDetailSchema(TaskSchema):
     form = JsonObject(required=True, allow_none=True, metadata={"description": "the form's JSON Schema"})
     data = JsonObject(required=True, metadata={"description": "the instance's current data"})
+    initiator = fields.String(required=True, metadata={"description": "who started the request"})
+    may = fields.Nested(
+        TaskRightsSchema,
+        required=True,
+        metadata={"description": "what the caller may do with the task now (the commands check again)"},
+    )
 
     @pre_dump
     def _flatten(self, detail: Any, **kwargs: Any) -> Any:
         if not isinstance(detail, TaskDetail):
             return detail
         values = {f.name: getattr(detail.task, f.name) for f in dataclass_fields(TaskInfo)}
-        return {**values, "form": detail.form, "data": detail.data}
+        return {
+            **values,
+            "form": detail.form,
+            "data": detail.data,
+            "initiator": detail.initiator,
+            "may": vars(detail.may),
+        }
 
 
 class AssignBody(Schema):

@@ -269,7 +269,7 @@ class IdentityService:
             # a lost connection): the token's next request stamps it instead.
             log.warning("could not record the use of API token %s: %s", token_id, exc)
 
-    def login(self, name: str, password: str, address: str = "local") -> str:
+    def login(self, name: str, password: str, address: str = "local", label: str = "login") -> str:
         """Exchange a user name and password for a new API token.
 
         ``address`` is where the attempt comes from (the client's IP address), for throttling:
@@ -304,7 +304,7 @@ class IdentityService:
                 )
             conn.execute(
                 insert(api_tokens).values(
-                    user_id=row.id, token_hash=token_hash(token), label="login", created_at=self.clock.now()
+                    user_id=row.id, token_hash=token_hash(token), label=label, created_at=self.clock.now()
                 )
             )
         return token

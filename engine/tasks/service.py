@@ -40,7 +40,7 @@ from engine.store.fastpath import fast_writer
 from engine.store.schema import process_instances, user_tasks
 from engine.tasks.assignment import model_assignee
 from engine.tasks.scope import check_writes, form_field_problems, task_scope
-from engine.tasks.views import CompletionResult, TaskDetail, TaskInfo, read_task, task_infos
+from engine.tasks.views import CompletionResult, TaskDetail, TaskInfo, TaskRights, read_task, task_infos
 
 T = TypeVar("T")
 SORTS = {"due", "priority", "created"}
@@ -170,7 +170,20 @@ class TaskService:
         access.see_task(actor, info, instance.initiator).require()
         model = self.repository.compiled(instance.version_id)
         form = model.forms.get(row.form_key) if row.form_key else None
-        return TaskDetail(info, form.schema if form else None, json.loads(instance.data))
+        data = json.loads(instance.data)
+        definition = model.document.user_tasks.get(info.element_id)
+        workable = info.status == OPEN and not info.suspended
+        rights = TaskRights(
+            claim=workable
+            and info.assignee is None
+            and access.claim_task(actor, info, instance.initiator).allowed,
+            unclaim=workable and info.assignee is not None and access.unclaim_task(actor, info).allowed,
+            complete=workable
+            and access.complete_task(
+                actor, info, instance.initiator, lambda: _named_by_model(definition, data, actor)
+            ).allowed,
+        )
+        return TaskDetail(info, form.schema if form else None, data, instance.initiator, rights)
 
     # --- commands -------------------------------------------------------------------------
 

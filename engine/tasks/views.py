@@ -44,10 +44,22 @@ class TaskInfo:
 
 
 @dataclass(frozen=True)
+class TaskRights:
+    """What the person asking may do with the task now, as engine/access.py decides it: a page shows
+    only these buttons, and the command checks again when it runs."""
+
+    claim: bool = False
+    unclaim: bool = False
+    complete: bool = False
+
+
+@dataclass(frozen=True)
 class TaskDetail:
     task: TaskInfo
     form: dict[str, Any] | None
     data: dict[str, Any]
+    initiator: str = ""
+    may: TaskRights = field(default_factory=TaskRights)
 
 
 @dataclass(frozen=True)

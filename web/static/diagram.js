@@ -1,0 +1,28 @@
+// Shows a process diagram with bpmn.io's viewer (served from this server, web/assets.py) and marks
+// the elements a page names: `data-highlight` (where the instance waits) and `data-done`.
+// Without JavaScript, or if the viewer fails, the page says so and everything else still works.
+(function () {
+  "use strict";
+  const box = document.getElementById("diagram");
+  if (!box || typeof BpmnJS === "undefined") return;
+  const failed = () => {
+    box.hidden = true;
+    const note = box.parentElement.querySelector(".diagram-failed");
+    if (note) note.hidden = false;
+  };
+  const viewer = new BpmnJS({ container: box });
+  fetch(box.dataset.src, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.text() : Promise.reject(new Error(r.status))))
+    .then((xml) => viewer.importXML(xml))
+    .then(() => {
+      const canvas = viewer.get("canvas");
+      const registry = viewer.get("elementRegistry");
+      const mark = (ids, marker) =>
+        ids.split(" ").filter((id) => id && registry.get(id)).forEach((id) => canvas.addMarker(id, marker));
+      mark(box.dataset.done || "", "done");
+      mark(box.dataset.highlight || "", "current");
+      canvas.zoom("fit-viewport", "auto");
+      box.dataset.ready = "true";
+    })
+    .catch(failed);
+})();
