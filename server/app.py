@@ -37,6 +37,6 @@ def create_app(engine: Engine | None = None, settings: ServerSettings | None = N
     headers.install(app, cacheable=(api.API_PAGE_PATH,))
     api.register(app)
     web.register(app)
-    # The API page until the web UI has pages to start from (issue 12).
-    app.add_url_rule("/", "root", api.to_api_page)
+    # People typing the server's address want the web UI; clients know the API's paths.
+    app.add_url_rule("/", "root", web.to_start_page)
     return app

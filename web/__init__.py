@@ -17,7 +17,7 @@ from web import assets, i18n, session
 from web.blueprint import PREFIX, bp
 from web.pages import auth_pages, diagram_pages, inbox_pages, request_pages, task_pages  # noqa: F401 (routes)
 
-__all__ = ["register"]
+__all__ = ["register", "to_start_page"]
 
 
 def _error_page(
@@ -36,6 +36,10 @@ def _vendor(name: str) -> assets.VendorFile | None:
         return assets.vendor_file(name)
     except assets.AssetsMissing:
         return None  # the page says the diagram is unavailable rather than failing
+
+
+def to_start_page() -> Response:
+    return redirect(url_for("web.index"))  # type: ignore[return-value]
 
 
 def register(app: Flask) -> None:

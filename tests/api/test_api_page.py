@@ -3,59 +3,23 @@
 It must render every operation from files this server serves itself (no CDN: users' machines may
 have no internet), and a person must be able to authorize with a token and call an operation.
 
-Where no Chromium is installed (a developer machine without root) the test skips, saying why;
-``make test`` installs it when it can, and sets APPROVALS_REQUIRE_BROWSER=1 so that CI never skips.
+The browser: tests/browser.py.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.api.conftest import Api
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-REQUIRED = os.environ.get("APPROVALS_REQUIRE_BROWSER") == "1"
-WAIT = 20
+from tests.browser import WAIT, chromium
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
-    if missing:
-        message = f"needs Debian's chromium and chromium-driver ({', '.join(missing)} missing): apt-get install chromium chromium-driver"
-        if REQUIRED:
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(flag)
-    # Both paths given: Selenium never runs its manager, which would try to download a browser.
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from chromium()
 
 
 def test_the_api_page_works_offline_and_calls_the_api(api: Api, browser) -> None:
@@ -64,7 +28,7 @@ def test_the_api_page_works_offline_and_calls_the_api(api: Api, browser) -> None
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(browser, WAIT)
-    browser.get(api.url + "/")  # the root redirects to the page
+    browser.get(api.url + "/api/v1/docs")  # redirects to the page
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) >= 25)
     assert browser.current_url == api.url + "/api/v1/docs/"
     assert "marketing-approvals API" in browser.find_element(By.CSS_SELECTOR, ".info .title").text

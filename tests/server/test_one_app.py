@@ -54,7 +54,7 @@ def test_approvals_serve_serves_the_ui_beside_the_api(database_url: str, tmp_pat
         deadline = time.monotonic() + 30
         while True:
             try:
-                page = httpx.get(base + "/ui/", timeout=2)
+                page = httpx.get(base + "/ui/sign-in", timeout=2)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import subprocess
 
 import httpx
@@ -14,15 +16,27 @@ def cache_directives(response: httpx.Response) -> set[str]:
     return {d.strip() for d in response.headers.get("cache-control", "").split(",") if d.strip()}
 
 
-def test_the_ui_page_names_the_app_and_is_never_stored(api: Api) -> None:
-    page = httpx.get(api.url + "/ui/")
+def test_ui_pages_are_never_stored(api: Api) -> None:
+    page = httpx.get(api.url + "/ui/sign-in")
     assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
-    assert "<title>marketing-approvals</title>" in page.text and "coming" in page.text
-    assert 'href="/ui/static/web.css"' in page.text and 'href="/api/v1/docs/"' in page.text
-    # Pages will hold process data and a session (issue 12): like API answers, never stored.
+    assert 'href="/ui/static/web.css"' in page.text
+    # Pages hold process data and a session: like API answers, never stored.
     assert cache_directives(page) == {"no-store"}
     assert page.headers["x-content-type-options"] == "nosniff"
     assert httpx.get(api.url + "/ui").status_code == 308  # to /ui/, as Flask does for every folder
+
+
+def test_vendor_files_carry_their_version_and_are_cached_for_a_year(api: Api) -> None:
+    manifest = httpx.get(api.url + "/ui/static/vendor/manifest.json").json()
+    viewer = manifest["bpmn-viewer.js"]
+    assert viewer["package"] == "bpmn-js" and viewer["version"] in viewer["path"]
+    served = httpx.get(api.url + "/ui/static/" + viewer["path"])
+    assert served.status_code == 200 and len(served.content) == viewer["bytes"]
+    assert cache_directives(served) == {"public", "max-age=31536000"}
+    digest = base64.b64encode(hashlib.sha384(served.content).digest()).decode()
+    assert viewer["integrity"] == "sha384-" + digest
+    # The manifest itself changes with every build: not cached for a year.
+    assert "max-age=3600" in cache_directives(httpx.get(api.url + "/ui/static/vendor/manifest.json"))
 
 
 def test_static_files_are_cacheable_and_never_no_store(api: Api) -> None:
@@ -37,7 +51,9 @@ def test_static_files_are_cacheable_and_never_no_store(api: Api) -> None:
 
 def test_a_missing_static_file_is_an_error_not_cached(api: Api) -> None:
     missing = httpx.get(api.url + "/ui/static/vendor/bpmn-modeler.js")
-    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    # A page of the UI, for a person: HTML, not the API's problem+json.
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "Not found" in missing.text and "Traceback" not in missing.text
     assert cache_directives(missing) == {"no-store"}
 
 
@@ -46,8 +62,8 @@ def test_api_answers_keep_no_store_beside_the_ui(api: Api) -> None:
     assert me.status_code == 200 and cache_directives(me) == {"no-store"}
     refused = api.client().get("/me")
     assert refused.status_code == 401 and cache_directives(refused) == {"no-store"}
-    root = httpx.get(api.url + "/")  # the root still leads to the API page
-    assert root.status_code == 302 and root.headers["location"] == "/api/v1/docs/"
+    root = httpx.get(api.url + "/")  # the root leads people to the web UI
+    assert root.status_code == 302 and root.headers["location"] == "/ui/"
 
 
 def test_the_ui_is_not_part_of_the_api_document(api: Api) -> None:
