@@ -353,10 +353,14 @@ def workable_by(actor: Actor) -> Any:
 
 def tasks_visible_to(actor: Actor) -> Any:
     """SQL condition: the inbox tasks ``actor`` may list (None: all of them). Employees see the
-    tasks they hold, could claim, or completed themselves."""
+    tasks they hold, could claim, or completed themselves, and those of their own requests (as
+    ``see_task`` lets them open each: where a request stands is its requester's business)."""
     if reads_everything(actor):
         return None
-    return or_(workable_by(actor), user_tasks.c.completed_by == actor.name)
+    own_request = exists().where(
+        (process_instances.c.id == user_tasks.c.instance_id) & (process_instances.c.initiator == actor.name)
+    )
+    return or_(workable_by(actor), user_tasks.c.completed_by == actor.name, own_request)
 
 
 def visible_to(actor: Actor) -> Any:

@@ -1,0 +1,92 @@
+"""The employee pages over real HTTP: what each person is shown and offered, and what a page answers
+to someone without the right (the engine's refusal, as a page with the API's status code)."""
+
+from __future__ import annotations
+
+from engine.actor import SYSTEM
+from engine.tasks import TaskQuery
+from tests.process_models.test_contract_review import contract
+from tests.web.conftest import Ui, csrf_of
+
+
+def start_contract(ui: Ui, **changes) -> tuple[int, int]:
+    """A contract review started by sam; (instance id, the manager review's task id)."""
+    sam = ui.engine.identity.actor("sam")
+    instance = ui.engine.runtime.start("contract_review", sam, contract(**changes))
+    [task] = ui.engine.tasks.list(SYSTEM, TaskQuery(instance_id=instance.id))
+    return instance.id, task.id
+
+
+def test_the_start_page_lists_only_what_the_user_may_start(ui: Ui) -> None:
+    listed = ui.signed_in("sam").get("/ui/start").text
+    assert "/ui/start/contract_review" in listed and "/ui/start/price_float" in listed
+    fay = ui.signed_in("fay")
+    assert "/ui/start/contract_review" not in fay.get("/ui/start").text
+    refused = fay.get("/ui/start/contract_review")
+    assert refused.status_code == 403 and "Not allowed" in refused.text
+    assert fay.get("/ui/start/no_such_model").status_code == 404
+
+
+def test_the_inbox_shows_a_candidate_the_task_and_claim_works_with_and_without_htmx(ui: Ui) -> None:
+    instance_id, task_id = start_contract(ui)
+    mona = ui.signed_in("mona")
+    inbox = mona.get("/ui/inbox")
+    assert inbox.status_code == 200 and f'id="task-{task_id}"' in inbox.text and "Sales manager review" in inbox.text
+    token = csrf_of(inbox)
+    # htmx: the row comes back, now claimed.
+    row = mona.post(f"/ui/tasks/{task_id}/claim", data={"csrf_token": token, "next": "/ui/inbox"}, headers={"HX-Request": "true"})
+    assert row.status_code == 200 and row.text.lstrip().startswith(f'<li class="task" id="task-{task_id}"')
+    assert "Claimed by you" in row.text and "/unclaim" in row.text
+    # No JavaScript: a redirect back to where the form was.
+    back = mona.post(f"/ui/tasks/{task_id}/unclaim", data={"csrf_token": token, "next": "/ui/inbox?view=claimable"})
+    assert back.status_code == 302 and back.headers["location"] == "/ui/inbox?view=claimable"
+    assert ui.engine.tasks.get(task_id, ui.engine.identity.actor("mona")).task.assignee is None
+    # The requester's own inbox does not offer it; the claim URL refuses him like the API.
+    sam = ui.signed_in("sam")
+    assert f'id="task-{task_id}"' not in sam.get("/ui/inbox").text
+    refused = sam.post(f"/ui/tasks/{task_id}/claim", data={"csrf_token": csrf_of(sam.get("/ui/inbox"))})
+    assert refused.status_code == 403 and "text/html" in refused.headers["content-type"]
+
+
+def test_a_task_page_shows_the_request_and_offers_only_the_allowed_actions(ui: Ui) -> None:
+    instance_id, task_id = start_contract(ui)
+    mona = ui.signed_in("mona")
+    page = mona.get(f"/ui/tasks/{task_id}").text
+    assert "ACME Trading" in page and "P-100" in page and "100,000" in page  # the request, summarised
+    assert f'/ui/tasks/{task_id}/claim' in page and 'name="csrf_token"' in page
+    assert "/ui/diagrams/contract_review/1.bpmn" in page and 'data-highlight="manager_review"' in page
+    # The auditor reads it, and is offered nothing.
+    auditor = ui.signed_in("ann").get(f"/ui/tasks/{task_id}").text
+    assert "ACME Trading" in auditor and "/claim" not in auditor and "task-form" not in auditor
+    # Finance is no candidate: 403, as over the API.
+    assert ui.signed_in("fay").get(f"/ui/tasks/{task_id}").status_code == 403
+    assert mona.get("/ui/tasks/999999").status_code == 404
+
+
+def test_the_diagram_is_the_instances_version_and_never_runs_as_a_page(ui: Ui) -> None:
+    mona = ui.signed_in("mona")
+    diagram = mona.get("/ui/diagrams/contract_review/1.bpmn")
+    assert diagram.status_code == 200 and diagram.headers["content-type"].startswith("application/xml")
+    assert b'id="manager_review"' in diagram.content
+    assert "sandbox" in diagram.headers["content-security-policy"]
+    assert mona.get("/ui/diagrams/contract_review/9.bpmn").status_code == 404
+
+
+def test_my_requests_lists_mine_with_where_each_stands(ui: Ui) -> None:
+    instance_id, task_id = start_contract(ui)
+    sam = ui.signed_in("sam")
+    listed = sam.get("/ui/requests").text
+    key = ui.engine.runtime.get(instance_id, ui.engine.identity.actor("sam")).business_key
+    assert key in listed and "Sales manager review" in listed and "sales_manager" in listed
+    assert key not in ui.signed_in("sue").get("/ui/requests").text  # another rep's list
+    page = sam.get(f"/ui/requests/{instance_id}").text
+    assert key in page and "ACME Trading" in page and "Submitted" in page
+    assert ui.signed_in("sue").get(f"/ui/requests/{instance_id}").status_code == 403
+
+
+def test_bad_query_input_is_a_clear_400_page(ui: Ui) -> None:
+    mona = ui.signed_in("mona")
+    for query in ("?page=abc", "?view=everything"):
+        answer = mona.get("/ui/inbox" + query)
+        assert answer.status_code == 400 and "Traceback" not in answer.text, query
+    assert "page must be a whole number" in mona.get("/ui/inbox?page=abc").text
