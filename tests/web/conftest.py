@@ -14,8 +14,10 @@ import pytest
 from engine import Engine
 from server.app import create_app
 from server.settings import ServerSettings
-from tests.api.conftest import api  # noqa: F401 (a live HTTP server from server.app.create_app)
-from tests.api.conftest import serve
+from tests.api.conftest import (
+    api,  # noqa: F401 (a live HTTP server from server.app.create_app)
+    serve,
+)
 from tests.process_models.conftest import deploy_model
 
 PASSWORD = "correct horse battery"

@@ -28,17 +28,27 @@ def test_the_start_page_lists_only_what_the_user_may_start(ui: Ui) -> None:
 
 
 def test_the_inbox_shows_a_candidate_the_task_and_claim_works_with_and_without_htmx(ui: Ui) -> None:
-    instance_id, task_id = start_contract(ui)
+    _instance_id, task_id = start_contract(ui)
     mona = ui.signed_in("mona")
     inbox = mona.get("/ui/inbox")
-    assert inbox.status_code == 200 and f'id="task-{task_id}"' in inbox.text and "Sales manager review" in inbox.text
+    assert (
+        inbox.status_code == 200
+        and f'id="task-{task_id}"' in inbox.text
+        and "Sales manager review" in inbox.text
+    )
     token = csrf_of(inbox)
     # htmx: the row comes back, now claimed.
-    row = mona.post(f"/ui/tasks/{task_id}/claim", data={"csrf_token": token, "next": "/ui/inbox"}, headers={"HX-Request": "true"})
+    row = mona.post(
+        f"/ui/tasks/{task_id}/claim",
+        data={"csrf_token": token, "next": "/ui/inbox"},
+        headers={"HX-Request": "true"},
+    )
     assert row.status_code == 200 and row.text.lstrip().startswith(f'<li class="task" id="task-{task_id}"')
     assert "Claimed by you" in row.text and "/unclaim" in row.text
     # No JavaScript: a redirect back to where the form was.
-    back = mona.post(f"/ui/tasks/{task_id}/unclaim", data={"csrf_token": token, "next": "/ui/inbox?view=claimable"})
+    back = mona.post(
+        f"/ui/tasks/{task_id}/unclaim", data={"csrf_token": token, "next": "/ui/inbox?view=claimable"}
+    )
     assert back.status_code == 302 and back.headers["location"] == "/ui/inbox?view=claimable"
     assert ui.engine.tasks.get(task_id, ui.engine.identity.actor("mona")).task.assignee is None
     # The requester's own inbox does not offer it; the claim URL refuses him like the API.
@@ -49,11 +59,11 @@ def test_the_inbox_shows_a_candidate_the_task_and_claim_works_with_and_without_h
 
 
 def test_a_task_page_shows_the_request_and_offers_only_the_allowed_actions(ui: Ui) -> None:
-    instance_id, task_id = start_contract(ui)
+    _instance_id, task_id = start_contract(ui)
     mona = ui.signed_in("mona")
     page = mona.get(f"/ui/tasks/{task_id}").text
     assert "ACME Trading" in page and "P-100" in page and "100,000" in page  # the request, summarised
-    assert f'/ui/tasks/{task_id}/claim' in page and 'name="csrf_token"' in page
+    assert f"/ui/tasks/{task_id}/claim" in page and 'name="csrf_token"' in page
     assert "/ui/diagrams/contract_review/1.bpmn" in page and 'data-highlight="manager_review"' in page
     # The auditor reads it, and is offered nothing.
     auditor = ui.signed_in("ann").get(f"/ui/tasks/{task_id}").text
@@ -73,7 +83,7 @@ def test_the_diagram_is_the_instances_version_and_never_runs_as_a_page(ui: Ui) -
 
 
 def test_my_requests_lists_mine_with_where_each_stands(ui: Ui) -> None:
-    instance_id, task_id = start_contract(ui)
+    instance_id, _task_id = start_contract(ui)
     sam = ui.signed_in("sam")
     listed = sam.get("/ui/requests").text
     key = ui.engine.runtime.get(instance_id, ui.engine.identity.actor("sam")).business_key

@@ -16,7 +16,12 @@ def test_a_page_sends_a_stranger_to_sign_in_and_back(ui: Ui) -> None:
     page = visitor.get(answer.headers["location"])
     signed = visitor.post(
         "/ui/sign-in",
-        data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(page), "next": "/ui/requests?page=2"},
+        data={
+            "name": "sam",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page),
+            "next": "/ui/requests?page=2",
+        },
     )
     assert signed.status_code == 302 and signed.headers["location"] == "/ui/requests?page=2"
     assert visitor.get("/ui/requests").status_code == 200
@@ -25,8 +30,12 @@ def test_a_page_sends_a_stranger_to_sign_in_and_back(ui: Ui) -> None:
 def test_the_session_cookie_is_httponly_samesite_and_scoped_to_the_ui(ui: Ui) -> None:
     visitor = ui.visitor()
     page = visitor.get("/ui/sign-in")
-    signed = visitor.post("/ui/sign-in", data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(page)})
-    cookie = next(v for k, v in signed.headers.multi_items() if k == "set-cookie" and "approvals_session=" in v)
+    signed = visitor.post(
+        "/ui/sign-in", data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(page)}
+    )
+    cookie = next(
+        v for k, v in signed.headers.multi_items() if k == "set-cookie" and "approvals_session=" in v
+    )
     flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
     assert {"httponly", "path", "max-age"} <= flags and "samesite=lax" in cookie.lower()
     assert "secure" not in flags  # plain HTTP here; behind TLS it is Secure (next test)
@@ -42,8 +51,12 @@ def test_the_cookie_is_secure_behind_tls(ui: Ui) -> None:
     app = create_app(ui.engine, ServerSettings(secure_cookies=True))
     client = app.test_client()
     page = client.get("/ui/sign-in")
-    signed = client.post("/ui/sign-in", data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(page)})
-    cookie = next(v for k, v in signed.headers.items() if k.lower() == "set-cookie" and "approvals_session" in v)
+    signed = client.post(
+        "/ui/sign-in", data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(page)}
+    )
+    cookie = next(
+        v for k, v in signed.headers.items() if k.lower() == "set-cookie" and "approvals_session" in v
+    )
     assert "Secure" in cookie
     over_tls = app.test_client().get("/ui/sign-in", base_url="https://approvals.example")
     assert over_tls.status_code == 200
@@ -109,7 +122,8 @@ def test_sign_in_never_redirects_off_the_ui(ui: Ui) -> None:
         visitor = ui.visitor()
         page = visitor.get("/ui/sign-in")
         signed = visitor.post(
-            "/ui/sign-in", data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(page), "next": target}
+            "/ui/sign-in",
+            data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(page), "next": target},
         )
         assert signed.headers["location"] == "/ui/inbox", target
 
@@ -118,7 +132,9 @@ def test_repeated_wrong_passwords_are_throttled_with_a_page(ui: Ui) -> None:
     visitor = ui.visitor()
     token = csrf_of(visitor.get("/ui/sign-in"))
     statuses = [
-        visitor.post("/ui/sign-in", data={"name": "sue", "password": f"guess {i}", "csrf_token": token}).status_code
+        visitor.post(
+            "/ui/sign-in", data={"name": "sue", "password": f"guess {i}", "csrf_token": token}
+        ).status_code
         for i in range(12)
     ]
     assert statuses[0] == 401 and statuses[-1] == 429

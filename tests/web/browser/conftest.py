@@ -95,8 +95,10 @@ class Page:
         mobile = width <= PHONE["width"]
         self.driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
-            {**(PHONE if mobile else {"width": width, "deviceScaleFactor": 1, "mobile": False}),
-             "height": min(int(size["height"]) + 1, 6000)},
+            {
+                **(PHONE if mobile else {"width": width, "deviceScaleFactor": 1, "mobile": False}),
+                "height": min(int(size["height"]) + 1, 6000),
+            },
         )
         self.driver.save_screenshot(str(path))
         if mobile:

@@ -32,7 +32,7 @@ CONTRACT = {
 
 def start_contract(page: Page) -> str:
     page.open("/ui/start")
-    page.find(f'a[href="/ui/start/contract_review"]').click()
+    page.find('a[href="/ui/start/contract_review"]').click()
     for name, value in CONTRACT.items():
         page.fill(name, value)
     page.submit()
@@ -98,7 +98,9 @@ def test_the_language_switch_changes_labels_and_is_remembered(page: Page, ui: Ui
 def test_no_button_without_the_right_and_403_on_the_url(page: Page, ui: Ui) -> None:
     page.sign_in("sam")
     start_contract(page)
-    task = ui.engine.tasks.list(ui.engine.identity.actor("mona"), TaskQuery(mine=ui.engine.identity.actor("mona")))[0]
+    task = ui.engine.tasks.list(
+        ui.engine.identity.actor("mona"), TaskQuery(mine=ui.engine.identity.actor("mona"))
+    )[0]
     # The requester sees the task of his own request, without a claim button or a form.
     page.open(f"/ui/tasks/{task.id}")
     assert page.find("h1").text == "Sales manager review"
