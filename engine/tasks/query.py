@@ -137,26 +137,28 @@ def business_key_filter(value: str) -> Any:
     return (key >= prefix) & (key < prefix + "\U0010ffff") & (func.substr(key, 1, len(prefix)) == prefix)
 
 
-def text_filter(value: str) -> Any:
+def text_filter(value: str, sqlite: bool) -> Any:
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"text is at most {MAX_TEXT} characters (a task name is never longer)")
-    pattern = f"%{_like_escaped(value.lower())}%"
-    return or_(
-        func.lower(user_tasks.c.name).like(pattern, escape="\\"),
-        func.lower(user_tasks.c.business_key).like(pattern, escape="\\"),
-    )
+    pattern = f"%{_like_escaped(value)}%"
+    # SQLite's LIKE ignores case already (ASCII, as its lower() does); ILIKE on PostgreSQL.
+    columns = (user_tasks.c.name, user_tasks.c.business_key)
+    if sqlite:
+        return or_(*(column.like(pattern, escape="\\") for column in columns))
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
-def filters(q: TaskQuery, now: datetime, from_candidates: bool = False) -> list[Any]:
+def filters(q: TaskQuery, now: datetime, sqlite: bool, in_order: bool = True) -> list[Any]:
     """The conditions of ``q`` other than who the tasks are for (the service adds those).
 
-    ``from_candidates``: the query starts from the ids of the tasks the actor may hold, so the
-    status must not lead the planner to the (status, …) indexes instead: compared as ``status ||
-    ''`` (SQLite's planner cannot be told otherwise; PostgreSQL's chooses by its statistics)."""
+    ``in_order=False``: the query must not walk a (status, …) index in page order, because another
+    index or the actor's task ids find the few rows sooner: the status is then compared as
+    ``status || ''``, which no index serves (SQLite's planner cannot be told otherwise; PostgreSQL's
+    chooses by its statistics either way)."""
     where: list[Any] = []
     c = user_tasks.c
     if q.status:
-        where.append((c.status.concat("") if from_candidates else c.status) == q.status)
+        where.append((c.status if in_order else c.status.concat("")) == q.status)
     if q.assigned_to:
         where.append(c.assignee == q.assigned_to)
     if q.model_key:
@@ -169,7 +171,7 @@ def filters(q: TaskQuery, now: datetime, from_candidates: bool = False) -> list[
     if q.business_key is not None:
         where.append(business_key_filter(q.business_key))
     if q.text:
-        where.append(text_filter(q.text))
+        where.append(text_filter(q.text, sqlite))
     if q.due is not None:
         if q.due not in DUE_WINDOWS:
             raise InvalidInput(f"due must be one of {', '.join(DUE_WINDOWS)}")

@@ -131,7 +131,9 @@ class TaskService:
         # Read in order off the (status, key, id) index, a page stops after ``limit`` matches: best
         # unless few rows match, as with a free-text filter, where it would read every open task.
         # Then start from the tasks the actor may hold and sort those (bench/bench_inbox.py).
-        where = self._where(actor, q, now, from_candidates=bool(q.text))
+        where = self._where(
+            actor, q, now, from_candidates=bool(q.text), in_order=not (q.text or q.business_key)
+        )
         limit = max(1, min(q.limit, 500))
         cursor = read_cursor(q)
         if cursor is not None and q.offset:
@@ -160,34 +162,59 @@ class TaskService:
         """How many tasks ``list`` would hand out without paging (``after`` and ``offset`` ignored)."""
         q = q or TaskQuery()
         check_sort(q)
-        where = self._where(actor, q, self.clock.now(), from_candidates=True)
+        if q.mine is not None and q.claimable_by is None:
+            held, _, free, _ = self._held_and_claimable(actor, q, q.mine)
+            return held + free
+        where = self._where(actor, q, self.clock.now(), from_candidates=True, in_order=False)
         with self.db.read() as conn:
             return conn.scalar(select(func.count()).select_from(user_tasks).where(*where)) or 0
 
     def inbox_counts(self, actor: Actor, q: TaskQuery | None = None) -> InboxCounts:
         """The counts an inbox page shows, over the actor's open tasks (held or claimable) that match
-        ``q``'s filters; ``q``'s assigned_to, claimable_by and mine are replaced by the actor's."""
-        q = replace(
-            q or TaskQuery(), status=OPEN, assigned_to=None, claimable_by=None, mine=actor, after=None
+        ``q``'s filters; ``q``'s status, assigned_to, claimable_by and mine are replaced by those."""
+        held, held_late, free, free_late = self._held_and_claimable(
+            actor, replace(q or TaskQuery(), status=OPEN), actor
         )
+        return InboxCounts(
+            total=held + free, assigned_to_me=held, claimable=free, overdue=held_late + free_late
+        )
+
+    def _held_and_claimable(self, actor: Actor, q: TaskQuery, holder: Actor) -> tuple[int, int, int, int]:
+        """(held, of them overdue, claimable, of them overdue) for ``holder``'s inbox, as two counts
+        (one query for both was slower on SQLite: bench/bench_inbox.py): what the holder holds, by
+        the (status, assignee) index; what they may claim, from the candidate rows naming them."""
+        q = replace(q, assigned_to=None, claimable_by=None, mine=None, after=None)
         now = self.clock.now()
         due, assignee = user_tasks.c.due_at, user_tasks.c.assignee
-        query = select(
-            func.count(),
-            func.coalesce(func.sum(case((assignee == actor.name, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((due.is_not(None) & (due < now), 1), else_=0)), 0),
-        ).where(*self._where(actor, q, now, from_candidates=True))
+        counted = select(
+            func.count(), func.coalesce(func.sum(case((due.is_not(None) & (due < now), 1), else_=0)), 0)
+        ).select_from(user_tasks)
+        visible = access.tasks_visible_to(actor) if holder.name != actor.name else None
+        seen = [] if visible is None else [visible]
+        held = counted.where(*filters(q, now, self.db.is_sqlite), *seen, assignee == holder.name)
+        claimable = counted.where(
+            *filters(q, now, self.db.is_sqlite, in_order=False),
+            *seen,
+            user_tasks.c.id.in_(access.candidate_task_ids(holder)),
+            assignee.is_(None),
+        )
         with self.db.read() as conn:
-            total, held, late = conn.execute(query).one()
-        return InboxCounts(total=total, assigned_to_me=held, claimable=total - held, overdue=late)
+            (held_count, held_late), (free, free_late) = (
+                conn.execute(held).one(),
+                conn.execute(claimable).one(),
+            )
+        return held_count, held_late, free, free_late
 
-    def _where(self, actor: Actor, q: TaskQuery, now: datetime, from_candidates: bool) -> list[Any]:
+    def _where(
+        self, actor: Actor, q: TaskQuery, now: datetime, from_candidates: bool, in_order: bool
+    ) -> list[Any]:
         """``q``'s conditions, and never beyond what ``actor`` may see. ``from_candidates``: a query
         that reads every task an actor may hold starts from their ids (the candidate rows naming
         them or their groups, and the tasks they hold), read once off indexes, instead of probing
         the candidates of each open task in turn."""
         whom = q.mine or q.claimable_by
-        where = filters(q, now, from_candidates=from_candidates and whom is not None)
+        in_order = in_order and not (from_candidates and whom is not None)
+        where = filters(q, now, self.db.is_sqlite, in_order=in_order)
         if not _within_own_inbox(actor, q):
             visible = access.tasks_visible_to(actor)
             if visible is not None:
