@@ -153,12 +153,12 @@ def filters(q: TaskQuery, now: datetime, sqlite: bool, in_order: bool = True) ->
 
     ``in_order=False``: the query must not walk a (status, …) index in page order, because another
     index or the actor's task ids find the few rows sooner: the status is then compared as
-    ``status || ''``, which no index serves (SQLite's planner cannot be told otherwise; PostgreSQL's
-    chooses by its statistics either way)."""
+    ``status || ''`` on SQLite, which no index serves (its planner cannot be told otherwise).
+    PostgreSQL's planner chooses by its statistics, which that expression would only blur."""
     where: list[Any] = []
     c = user_tasks.c
     if q.status:
-        where.append((c.status if in_order else c.status.concat("")) == q.status)
+        where.append((c.status if in_order or not sqlite else c.status.concat("")) == q.status)
     if q.assigned_to:
         where.append(c.assignee == q.assigned_to)
     if q.model_key:

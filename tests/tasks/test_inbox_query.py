@@ -4,11 +4,12 @@ PostgreSQL when APPROVALS_TEST_DATABASE_URL is set)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from engine.errors import InvalidInput
 from engine.store.schema import user_tasks
 from engine.tasks import InboxCounts, TaskQuery
+from tests.conftest import ON_POSTGRES
 from tests.factories import MODELS, add_users, deploy_path
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # the clock fixture: 09:00 in Shanghai
@@ -218,3 +219,42 @@ def test_counts_agree_with_the_list(engine, inbox):
         )
     assert engine.tasks.inbox_counts(fay).assigned_to_me == 1
     assert engine.tasks.inbox_counts(fay).total == len(finance) - 1
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's plans; PostgreSQL's planner chooses by its statistics")
+def test_each_inbox_query_reads_the_index_it_was_built_for(engine, inbox):
+    """A page in due order walks (status, due_at, id) and stops at its end, a cursor page starts
+    inside that index, a business key goes to its own index, and a text search starts from the
+    actor's task ids rather than walking every open task in page order."""
+    fay = inbox[0]["fay"]
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT user_tasks.id,") or statement.startswith("SELECT count(*)"):
+            statements.append((statement, parameters))
+
+    def plan(run):
+        statements.clear()
+        event.listen(engine.db.engine, "before_cursor_execute", capture)
+        try:
+            run()
+        finally:
+            event.remove(engine.db.engine, "before_cursor_execute", capture)
+        with engine.db.read() as conn:
+            return [
+                " ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {s}", p).all())
+                for s, p in statements
+            ]
+
+    (first,) = plan(lambda: engine.tasks.list(fay, TaskQuery(mine=fay)))
+    assert "ix_user_tasks_status_due_at_id (status=?)" in first and "TEMP B-TREE" not in first
+    cursor = engine.tasks.page(fay, TaskQuery(mine=fay, limit=2)).next_cursor
+    (deeper,) = plan(lambda: engine.tasks.list(fay, TaskQuery(mine=fay, limit=2, after=cursor)))
+    assert "ix_user_tasks_status_due_at_id (status=? AND due_at>?)" in deeper
+    (by_key,) = plan(lambda: engine.tasks.list(fay, TaskQuery(mine=fay, business_key="MKT-2026-00001*")))
+    assert "ix_user_tasks_business_key (business_key>? AND business_key<?)" in by_key
+    (by_text,) = plan(lambda: engine.tasks.list(fay, TaskQuery(mine=fay, text="offer")))
+    assert "INTEGER PRIMARY KEY (rowid=?)" in by_text and "ix_user_tasks_status_due_at_id" not in by_text
+    held, claimable = plan(lambda: engine.tasks.inbox_counts(fay))
+    assert "ix_user_tasks_status_assignee (status=? AND assignee=?)" in held
+    assert "INTEGER PRIMARY KEY (rowid=?)" in claimable and "CORRELATED" not in claimable
