@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint
 
 from api.operation import Link, operation
-from api.paging import fetch_limit, page
 from api.routes.links import instance_links, task_links
 from api.schemas.tasks import (
     ME,
     AssignBody,
     CompleteBody,
     CompletionSchema,
+    InboxCountsSchema,
     TaskDetailSchema,
     TaskListQuery,
     TaskPageSchema,
@@ -21,7 +21,7 @@ from api.schemas.tasks import (
 )
 from engine import Engine
 from engine.actor import Actor
-from engine.tasks import CompletionResult, TaskDetail, TaskInfo, TaskQuery
+from engine.tasks import CompletionResult, InboxCounts, TaskDetail, TaskInfo, TaskQuery
 
 bp = Blueprint("tasks", __name__)
 
@@ -29,8 +29,9 @@ bp = Blueprint("tasks", __name__)
 @bp.get("/tasks")
 @operation(
     "List tasks: my inbox, what I may claim, or (process owners, auditors, admins) any task",
-    description="`assignee=me`: tasks I hold; `candidate=me`: unassigned tasks I may claim; both "
-    "left out: everything I may see (for employees: tasks I hold, may claim, or completed).",
+    description="`assignee=me`: tasks I hold; `candidate=me`: unassigned tasks I may claim; `inbox=me`: "
+    "both; all left out: everything I may see (for employees: tasks I hold, may claim, or completed). "
+    "Page on with `after=<next_cursor>` (or `offset`).",
     query=TaskListQuery,
     response=TaskPageSchema,
     links={
@@ -41,24 +42,53 @@ bp = Blueprint("tasks", __name__)
     },
 )
 def list_tasks(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
+    found = engine.tasks.page(actor, _task_query(actor, query))
+    limit, offset = query["limit"], query["offset"]
+    by_offset = found.next_cursor is not None and "after" not in query  # a cursor page has no offset
+    return {
+        "items": found.items,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if by_offset else None,
+        "next_cursor": found.next_cursor,
+    }
+
+
+@bp.get("/tasks/counts")
+@operation(
+    "Count my inbox: the tasks I hold or may claim, with the list's filters",
+    description="Cheap enough for every inbox page. `assignee`, `candidate`, `inbox` and paging are ignored.",
+    query=TaskListQuery,
+    response=InboxCountsSchema,
+)
+def count_tasks(engine: Engine, actor: Actor, query: dict[str, Any]) -> InboxCounts:
+    return engine.tasks.inbox_counts(actor, _task_query(actor, query))
+
+
+def _task_query(actor: Actor, query: dict[str, Any]) -> TaskQuery:
     assignee = query.get("assignee")
-    found = engine.tasks.list(
-        actor,
-        TaskQuery(
-            status=None if query["status"] == "all" else query["status"],
-            assigned_to=actor.name if assignee == ME else assignee,
-            claimable_by=actor if query.get("candidate") == ME else None,
-            model_key=query.get("model"),
-            instance_id=query.get("instance"),
-            overdue=query.get("overdue"),
-            include_suspended=query["include_suspended"],
-            sort=query["sort"],
-            descending=query["order"] == "desc",
-            limit=fetch_limit(query),
-            offset=query["offset"],
-        ),
+    return TaskQuery(
+        status=None if query["status"] == "all" else query["status"],
+        assigned_to=actor.name if assignee == ME else assignee,
+        claimable_by=actor if query.get("candidate") == ME else None,
+        mine=actor if query.get("inbox") == ME else None,
+        model_key=query.get("model"),
+        instance_id=query.get("instance"),
+        overdue=query.get("overdue"),
+        business_key=query.get("business_key"),
+        text=query.get("text"),
+        due=query.get("due"),
+        tz=query.get("tz"),
+        due_after=query.get("due_after"),
+        due_before=query.get("due_before"),
+        min_priority=query.get("min_priority"),
+        include_suspended=query["include_suspended"],
+        sort=query["sort"],
+        descending=query["order"] == "desc",
+        limit=query["limit"],
+        offset=query["offset"],
+        after=query.get("after"),
     )
-    return page(found, query)
 
 
 @bp.get("/tasks/<id:task_id>")

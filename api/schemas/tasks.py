@@ -8,9 +8,9 @@ from typing import Any
 from marshmallow import Schema, fields, pre_dump, validate
 
 from api.schemas.common import PageQuery, PageSchema
-from api.schemas.fields import Id, JsonObject, Text, UserName
+from api.schemas.fields import Id, JsonObject, Moment, Text, UserName
 from engine.statuses import OPEN, TASK_STATUSES
-from engine.tasks import TaskDetail, TaskInfo
+from engine.tasks import DUE_WINDOWS, TaskDetail, TaskInfo
 
 ME = "me"
 
@@ -26,7 +26,45 @@ class TaskListQuery(PageQuery):
     overdue = fields.Boolean(
         metadata={"description": "true: only overdue tasks; false: only tasks not overdue"}
     )
+    inbox = fields.String(
+        validate=validate.OneOf([ME]),
+        metadata={"description": "`me`: my inbox, the tasks I hold and those I may claim"},
+    )
+    business_key = Text(
+        length=(1, 101),
+        metadata={"description": "exact, or a prefix when it ends with `*` (`MKT-2026-*`)"},
+    )
+    text = Text(
+        length=(1, 300),
+        metadata={
+            "description": "case-insensitive part of the task's name or business key (`%`, `_` are plain)"
+        },
+    )
+    due = fields.String(
+        validate=validate.OneOf(DUE_WINDOWS),
+        metadata={
+            "description": "`overdue`; `today`, `week` (today and the 6 days after, on the calendar "
+            "of `tz`); `none`: no deadline"
+        },
+    )
+    tz = Text(
+        length=(1, 64),
+        metadata={
+            "description": "IANA time zone of `today` and `week` (default UTC)",
+            "example": "Asia/Shanghai",
+        },
+    )
+    due_after = Moment(metadata={"description": "due at or after (ISO 8601; without an offset, UTC)"})
+    due_before = Moment(metadata={"description": "due before"})
+    min_priority = fields.Integer(validate=validate.Range(0, 10**6))
     include_suspended = fields.Boolean(load_default=False)
+    after = Text(
+        length=(1, 500),
+        metadata={
+            "description": "`next_cursor` of the previous page: the page after it, as fast deep in the "
+            "list as on top (not with `offset`; keep `sort` and `order`)"
+        },
+    )
     sort = fields.String(load_default="due", validate=validate.OneOf(["due", "priority", "created"]))
     order = fields.String(
         load_default="asc",
@@ -60,6 +98,9 @@ class TaskSchema(Schema):
 
 class TaskPageSchema(PageSchema):
     items = fields.List(fields.Nested(TaskSchema), required=True)
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "`after` of the next page; null on the last"}
+    )
 
 
 class TaskRightsSchema(Schema):
@@ -106,3 +147,10 @@ class CompletionSchema(Schema):
     next_tasks = fields.List(
         fields.Nested(TaskSchema), required=True, metadata={"description": "tasks this completion created"}
     )
+
+
+class InboxCountsSchema(Schema):
+    total = fields.Integer(required=True, metadata={"description": "tasks I hold or may claim"})
+    assigned_to_me = fields.Integer(required=True)
+    claimable = fields.Integer(required=True)
+    overdue = fields.Integer(required=True, metadata={"description": "of the total"})

@@ -244,6 +244,8 @@ user_tasks = Table(
     UniqueConstraint("instance_id", "spiff_task_id"),
     Index("ix_user_tasks_status_assignee", "status", "assignee"),
     Index("ix_user_tasks_instance_id_status", "instance_id", "status"),
+    # The inbox's business key filter: one request, or a prefix range ("MKT-2026-*").
+    Index("ix_user_tasks_business_key", "business_key"),
 )
 # The inbox's two orders, ending in the id tie-break, so a page is read off an index in order and
 # the scan stops at the page's end instead of sorting every open task.

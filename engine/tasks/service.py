@@ -21,9 +21,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from engine import access
 from engine.actor import Actor
@@ -39,11 +40,19 @@ from engine.store.database import Database
 from engine.store.fastpath import fast_writer
 from engine.store.schema import process_instances, user_tasks
 from engine.tasks.assignment import model_assignee
+from engine.tasks.query import (
+    TaskQuery,
+    after_cursor,
+    check_sort,
+    cursor_after,
+    filters,
+    order_by,
+    read_cursor,
+)
 from engine.tasks.scope import check_writes, form_field_problems, task_scope
 from engine.tasks.views import CompletionResult, TaskDetail, TaskInfo, TaskRights, read_task, task_infos
 
 T = TypeVar("T")
-SORTS = {"due", "priority", "created"}
 
 _SET_ASSIGNEE = (
     update(user_tasks)
@@ -73,19 +82,17 @@ def _named_by_model(definition: UserTaskDefinition | None, data: dict[str, Any],
 
 
 @dataclass(frozen=True)
-class TaskQuery:
-    status: str | None = OPEN
-    assigned_to: str | None = None  # a user name
-    claimable_by: Actor | None = None  # unassigned tasks this actor may claim
-    mine: Actor | None = None  # assigned to the actor or claimable by them
-    model_key: str | None = None
-    instance_id: int | None = None
-    overdue: bool | None = None
-    include_suspended: bool = False
-    sort: str = "due"
-    descending: bool = False
-    limit: int = 50
-    offset: int = 0
+class TaskPage:
+    items: list[TaskInfo]
+    next_cursor: str | None  # pass as TaskQuery.after for the next page; None on the last
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    total: int  # held by the actor or claimable by them
+    assigned_to_me: int
+    claimable: int
+    overdue: int  # of the total
 
 
 def _within_own_inbox(actor: Actor, q: TaskQuery) -> bool:
@@ -116,48 +123,117 @@ class TaskService:
     # --- reading --------------------------------------------------------------------------
 
     def list(self, actor: Actor, q: TaskQuery | None = None) -> list[TaskInfo]:
+        """The tasks ``q`` asks for that ``actor`` may see, one page of them (``limit``, and either
+        ``offset`` or the cursor ``after``)."""
         q = q or TaskQuery()
-        if q.sort not in SORTS:
-            raise InvalidInput(f"sort must be one of {', '.join(sorted(SORTS))}")
+        check_sort(q)
         now = self.clock.now()
-        query = select(user_tasks)
-        visible = None if _within_own_inbox(actor, q) else access.tasks_visible_to(actor)
-        if visible is not None:
-            query = query.where(visible)
-        if q.status:
-            query = query.where(user_tasks.c.status == q.status)
-        if q.assigned_to:
-            query = query.where(user_tasks.c.assignee == q.assigned_to)
-        if q.claimable_by is not None:
-            query = query.where(access.claimable_by(q.claimable_by))
-        if q.mine is not None:
-            query = query.where(access.workable_by(q.mine))
-        if q.model_key:
-            query = query.where(user_tasks.c.model_key == q.model_key)
-        if q.instance_id is not None:
-            query = query.where(user_tasks.c.instance_id == q.instance_id)
-        if q.overdue is not None:
-            late = (
-                user_tasks.c.due_at.is_not(None) & (user_tasks.c.due_at < now) & (user_tasks.c.status == OPEN)
-            )
-            query = query.where(late if q.overdue else ~late)
-        if not q.include_suspended:
-            query = query.where(user_tasks.c.suspended.is_(False))
-        column = {
-            "due": user_tasks.c.due_at,
-            "priority": user_tasks.c.priority,
-            "created": user_tasks.c.created_at,
-        }[q.sort]
-        if q.sort == "priority":
-            # Most urgent first by default. Priority is never null: no NULLS LAST, which would keep
-            # the planner off the (status, priority DESC, id) index.
-            order = column.asc() if q.descending else column.desc()
-        else:
-            order = (column.desc() if q.descending else column.asc()).nulls_last()
-        query = query.order_by(order, user_tasks.c.id)
-        query = query.limit(max(1, min(q.limit, 500))).offset(max(0, q.offset))
+        # Read in order off the (status, key, id) index, a page stops after ``limit`` matches: best
+        # unless few rows match, as with a free-text filter, where it would read every open task.
+        # Then start from the tasks the actor may hold and sort those (bench/bench_inbox.py).
+        where = self._where(
+            actor, q, now, from_candidates=bool(q.text), in_order=not (q.text or q.business_key)
+        )
+        limit = max(1, min(q.limit, 500))
+        cursor = read_cursor(q)
+        if cursor is not None and q.offset:
+            raise InvalidInput("offset and after do not combine: a cursor already says where the page starts")
+        base = select(user_tasks).where(*where)
         with self.db.read() as conn:
-            return task_infos(conn, conn.execute(query).all(), now)
+            if cursor is None:
+                query = base.order_by(*order_by(q)).limit(limit).offset(max(0, q.offset))
+                return task_infos(conn, conn.execute(query).all(), now)
+            keyed, then_undated = after_cursor(q, cursor)
+            rows = conn.execute(base.where(keyed).order_by(*order_by(q)).limit(limit)).all()
+            if then_undated and len(rows) < limit:
+                tail = base.where(user_tasks.c.due_at.is_(None)).order_by(user_tasks.c.id)
+                rows += conn.execute(tail.limit(limit - len(rows))).all()
+            return task_infos(conn, rows, now)
+
+    def page(self, actor: Actor, q: TaskQuery | None = None) -> TaskPage:
+        """``list``, with the cursor of the next page (None on the last)."""
+        q = q or TaskQuery()
+        limit = max(1, min(q.limit, 500))
+        rows = self.list(actor, replace(q, limit=limit + 1))
+        items = rows[:limit]
+        return TaskPage(items, cursor_after(items[-1], q) if len(rows) > limit else None)
+
+    def count(self, actor: Actor, q: TaskQuery | None = None) -> int:
+        """How many tasks ``list`` would hand out without paging (``after`` and ``offset`` ignored)."""
+        q = q or TaskQuery()
+        check_sort(q)
+        if q.mine is not None and q.claimable_by is None:
+            held, _, free, _ = self._held_and_claimable(actor, q, q.mine)
+            return held + free
+        where = self._where(actor, q, self.clock.now(), from_candidates=True, in_order=False)
+        with self.db.read() as conn:
+            return conn.scalar(select(func.count()).select_from(user_tasks).where(*where)) or 0
+
+    def inbox_counts(self, actor: Actor, q: TaskQuery | None = None) -> InboxCounts:
+        """The counts an inbox page shows, over the actor's open tasks (held or claimable) that match
+        ``q``'s filters; ``q``'s status, assigned_to, claimable_by and mine are replaced by those."""
+        held, held_late, free, free_late = self._held_and_claimable(
+            actor, replace(q or TaskQuery(), status=OPEN), actor
+        )
+        return InboxCounts(
+            total=held + free, assigned_to_me=held, claimable=free, overdue=held_late + free_late
+        )
+
+    def _held_and_claimable(self, actor: Actor, q: TaskQuery, holder: Actor) -> tuple[int, int, int, int]:
+        """(held, of them overdue, claimable, of them overdue) for ``holder``'s inbox, as two counts
+        (one query for both was slower on SQLite: bench/bench_inbox.py): what the holder holds, by
+        the (status, assignee) index; what they may claim, from the candidate rows naming them."""
+        q = replace(q, assigned_to=None, claimable_by=None, mine=None, after=None)
+        now = self.clock.now()
+        due, assignee = user_tasks.c.due_at, user_tasks.c.assignee
+        counted = select(
+            func.count(), func.coalesce(func.sum(case((due.is_not(None) & (due < now), 1), else_=0)), 0)
+        ).select_from(user_tasks)
+        visible = access.tasks_visible_to(actor) if holder.name != actor.name else None
+        seen = [] if visible is None else [visible]
+        held = counted.where(*filters(q, now, self.db.is_sqlite), *seen, assignee == holder.name)
+        claimable = counted.where(
+            *filters(q, now, self.db.is_sqlite, in_order=False),
+            *seen,
+            user_tasks.c.id.in_(access.candidate_task_ids(holder)),
+            assignee.is_(None),
+        )
+        with self.db.read() as conn:
+            (held_count, held_late), (free, free_late) = (
+                conn.execute(held).one(),
+                conn.execute(claimable).one(),
+            )
+        return held_count, held_late, free, free_late
+
+    def _where(
+        self, actor: Actor, q: TaskQuery, now: datetime, from_candidates: bool, in_order: bool
+    ) -> list[Any]:
+        """``q``'s conditions, and never beyond what ``actor`` may see. ``from_candidates``: a query
+        that reads every task an actor may hold starts from their ids (the candidate rows naming
+        them or their groups, and the tasks they hold), read once off indexes, instead of probing
+        the candidates of each open task in turn."""
+        whom = q.mine or q.claimable_by
+        in_order = in_order and not (from_candidates and whom is not None)
+        where = filters(q, now, self.db.is_sqlite, in_order=in_order)
+        if not _within_own_inbox(actor, q):
+            visible = access.tasks_visible_to(actor)
+            if visible is not None:
+                where.append(visible)
+        assignee = user_tasks.c.assignee
+        for holder, also_held in ((q.claimable_by, False), (q.mine, True)):
+            if holder is None:
+                continue
+            if not from_candidates:
+                where.append(access.workable_by(holder) if also_held else access.claimable_by(holder))
+                continue
+            ids = access.candidate_task_ids(holder)
+            if also_held:
+                held = select(user_tasks.c.id).where(assignee == holder.name)
+                ids = ids.union(held.where(user_tasks.c.status == q.status) if q.status else held)
+                where.append(user_tasks.c.id.in_(ids) & ((assignee == holder.name) | assignee.is_(None)))
+            else:
+                where.append(user_tasks.c.id.in_(ids) & assignee.is_(None))
+        return where
 
     def get(self, task_id: int, actor: Actor) -> TaskDetail:
         with self.db.read() as conn:

@@ -212,6 +212,7 @@ ROUTES = [
     Route("GET", "/instances/1/verify", (200, 200, 200, 200, 401), call=lambda e, a: e.history.verify(1, a)),
     # tasks (task 1 is the finance review)
     Route("GET", "/tasks", (200, 200, 200, 200, 401), call=lambda e, a: e.tasks.list(a)),
+    Route("GET", "/tasks/counts", (200, 200, 200, 200, 401), call=lambda e, a: e.tasks.inbox_counts(a)),
     Route("GET", "/tasks/1", (200, 200, 200, 200, 401), call=lambda e, a: e.tasks.get(1, a)),
     Route("POST", "/tasks/1/claim", (200, 403, 403, 403, 401), call=lambda e, a: e.tasks.claim(1, a)),
     Route(

@@ -197,3 +197,37 @@ def test_suspended_tasks_on_request(api: Api, countersign: Countersign) -> None:
         countersign.finance.id
     ]
     assert_problem(api.client("fay").post(f"/tasks/{countersign.finance.id}/claim"), 409)
+
+
+def test_the_inbox_filters_counts_and_pages_by_cursor(api: Api, countersign: Countersign) -> None:
+    engine, sam = api.engine, api.engine.identity.actor("sam")
+    more = [
+        engine.runtime.start("countersign", sam, {"customer": f"C{i}", "amount": 100}).id for i in range(4)
+    ]
+    fay = api.client("fay")
+    mine = ids(fay.get("/tasks", params={"inbox": "me"}))
+    assert len(mine) == 1 + len(more)
+    fay.post(f"/tasks/{countersign.finance.id}/claim")
+    counts = fay.get("/tasks/counts").json()
+    assert counts == {"total": 5, "assigned_to_me": 1, "claimable": 4, "overdue": 0}
+    assert api.client("lee").get("/tasks/counts", params={"text": "finance"}).json()["total"] == 0
+    assert ids(fay.get("/tasks", params={"inbox": "me", "text": "FINANCE"})) == mine
+    assert ids(fay.get("/tasks", params={"inbox": "me", "text": "legal"})) == []
+    assert ids(fay.get("/tasks", params={"inbox": "me", "due": "none", "tz": "Asia/Shanghai"})) == mine
+
+    seen, after = [], None
+    while True:
+        answer = fay.get("/tasks", params={"inbox": "me", "limit": 2, **({"after": after} if after else {})})
+        seen += ids(answer)
+        after = answer.json()["next_cursor"]
+        if after is None:
+            break
+        assert answer.json()["next_offset"] == (None if seen[2:] else 2)
+    assert seen == mine
+
+    assert "not a cursor" in assert_problem(fay.get("/tasks", params={"after": "nope"}), 400)["detail"]
+    assert (
+        "unknown time zone"
+        in assert_problem(fay.get("/tasks", params={"due": "today", "tz": "Nowhere/City"}), 400)["detail"]
+    )
+    assert_problem(fay.get("/tasks", params={"text": "x" * 301}), 400)
