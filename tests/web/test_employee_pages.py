@@ -3,6 +3,8 @@ to someone without the right (the engine's refusal, as a page with the API's sta
 
 from __future__ import annotations
 
+import re
+
 from engine.actor import SYSTEM
 from engine.tasks import TaskQuery
 from tests.process_models.test_contract_review import contract
@@ -96,7 +98,41 @@ def test_my_requests_lists_mine_with_where_each_stands(ui: Ui) -> None:
 
 def test_bad_query_input_is_a_clear_400_page(ui: Ui) -> None:
     mona = ui.signed_in("mona")
-    for query in ("?page=abc", "?view=everything"):
-        answer = mona.get("/ui/inbox" + query)
-        assert answer.status_code == 400 and "Traceback" not in answer.text, query
-    assert "page must be a whole number" in mona.get("/ui/inbox?page=abc").text
+    for path, says in (
+        ("/ui/inbox?priority=abc", "priority must be a whole number"),
+        ("/ui/inbox?view=everything", "view must be one of"),
+        ("/ui/inbox?due=someday", "due must be one of"),
+        ("/ui/inbox?after=not-a-cursor", "cursor"),
+        ("/ui/requests?page=abc", "page must be a whole number"),
+    ):
+        answer = mona.get(path)
+        assert answer.status_code == 400 and says in answer.text and "Traceback" not in answer.text, path
+
+
+def test_inbox_filters_counts_and_cursor_pages(ui: Ui) -> None:
+    first = [start_contract(ui, customer=f"Customer {i}")[1] for i in range(3)]
+    mona = ui.signed_in("mona")
+    page = mona.get("/ui/inbox").text
+    assert all(f'id="task-{t}"' in page for t in first)
+    assert '<span class="count">3</span>' in page  # all three, none claimed yet
+    sam = ui.engine.identity.actor("sam")
+    keys = [ui.engine.runtime.list(sam)[i].business_key for i in range(3)]
+    one = mona.get("/ui/inbox", params={"key": keys[0]}).text
+    assert keys[0] in one and keys[1] not in one and keys[2] not in one
+    assert "Sales manager review" in mona.get("/ui/inbox", params={"q": "manager REVIEW"}).text
+    assert 'class="task' not in mona.get("/ui/inbox", params={"q": "100%_"}).text
+    assert 'class="task' not in mona.get("/ui/inbox", params={"process": "price_float"}).text
+    # Pages of one by cursor, as a person following "Next" would (the page size is patched down).
+    from web.pages import inbox_pages
+
+    inbox_pages.PAGE_SIZE, size = 1, inbox_pages.PAGE_SIZE
+    try:
+        seen, path = [], "/ui/inbox"
+        while path:
+            html = mona.get(path).text
+            seen += [t for t in first if f'id="task-{t}"' in html]
+            found = re.search(r'href="(\?[^"]*after=[^"]+)" rel="next"', html)
+            path = "/ui/inbox" + found.group(1).replace("&amp;", "&") if found else ""
+        assert sorted(seen) == sorted(first)
+    finally:
+        inbox_pages.PAGE_SIZE = size
