@@ -29,6 +29,28 @@ def _new_groups(engine: Engine, names: list[str]) -> list[str]:
     return notes
 
 
+MIN_PASSWORD = 8  # the engine's rule too (IdentityService.set_password); checked here before asking twice
+
+
+def read_new_password(name: str, from_stdin: bool) -> str:
+    """A new login password: typed twice at a terminal (not echoed; both must match), else one line
+    of standard input (a script's pipe, or ``--password-stdin``). Never printed back."""
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        _check_length(password)
+        return password
+    password = getpass.getpass(f"New password for {name}: ")
+    _check_length(password)
+    if getpass.getpass("Repeat the password: ") != password:
+        raise InvalidInput("the two passwords differ: nothing was changed")
+    return password
+
+
+def _check_length(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters: nothing was changed")
+
+
 def _say(notes: list[str]) -> None:
     for note in notes:
         print(note, file=sys.stderr)
@@ -55,6 +77,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--groups", required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=users_set_groups)
+
+    p = users.add_parser(
+        "passwd", help="set a user's login password (asked twice at a terminal, else read from stdin)"
+    )
+    p.add_argument("name")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input (one line)"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=users_passwd)
 
     p = users.add_parser("token", help="issue a new API token for a user")
     p.add_argument("name")
@@ -100,11 +132,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def users_add(engine: Engine, args: argparse.Namespace) -> int:
-    password = None
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
-        if len(password) < 8:
-            raise InvalidInput("a password needs at least 8 characters")
+    password = read_new_password(args.name, from_stdin=False) if args.password_stdin else None
     notes = _new_groups(engine, _groups(args.groups))
     user, token = engine.identity.add_user(
         args.name, _groups(args.groups), display_name=args.display_name, password=password
@@ -138,6 +166,16 @@ def users_set_groups(engine: Engine, args: argparse.Namespace) -> int:
         emit_json(user)
     else:
         print(f"user {user.name} is in {', '.join(user.groups) or 'no groups'}")
+    return 0
+
+
+def users_passwd(engine: Engine, args: argparse.Namespace) -> int:
+    engine.identity.get_user(args.name)  # an unknown user is told before typing a password twice
+    engine.identity.set_password(args.name, read_new_password(args.name, args.password_stdin))
+    if args.json:
+        emit_json({"user": args.name, "password_set": True})
+    else:
+        print(f"password of {args.name} set")
     return 0
 
 

@@ -135,6 +135,12 @@ def manage_credentials(actor: Actor, user_name: str) -> Verdict:
     return ALLOWED if actor.name == user_name else manage_users(actor)
 
 
+def change_preferences(actor: Actor, user_name: str) -> Verdict:
+    """Language and time zone: anyone their own (auditors too: how a page reads is not what they
+    audit), an admin anyone's."""
+    return ALLOWED if actor.name == user_name else manage_users(actor)
+
+
 # --- instances -------------------------------------------------------------------------------
 
 

@@ -171,6 +171,16 @@ def test_credentials_are_ones_own_or_an_admins_business() -> None:
     assert access.manage_credentials(person("ann", "auditor"), "ann").allowed  # renewing one's own
 
 
+def test_preferences_are_ones_own_or_an_admins_business() -> None:
+    assert access.change_preferences(FAY, "fay").allowed
+    assert access.change_preferences(FAY, "fred").refusal == (
+        "only members of the admin group manage users and groups"
+    )
+    assert access.change_preferences(ADMIN, "fay").allowed
+    assert access.change_preferences(person("ann", "auditor"), "ann").allowed  # how their pages read
+    assert not access.change_preferences(AUDITING_ADMIN, "fay").allowed
+
+
 def test_the_initiator_may_cancel_their_own_instance() -> None:
     assert access.cancel_instance(person(SAM, "sales"), SAM).allowed
     assert not access.cancel_instance(FAY, SAM).allowed

@@ -44,16 +44,11 @@ def to_start_page() -> Response:
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp, url_prefix=PREFIX)
-    i18n.install(app.jinja_env, lambda: g.get("locale", "en"))
+    i18n.install(app.jinja_env, lambda: g.get("locale", "en"), lambda: g.get("time_zone"))
     app.jinja_env.globals.update(
         csrf_token=session.csrf_token,
         csrf_field=session.CSRF_FIELD,
         csrf_header=session.CSRF_HEADER,
         vendor=_vendor,
-    )
-    app.jinja_env.filters.update(
-        localized=lambda text: i18n.localized(text, g.get("locale", "en")),
-        when=lambda dt: i18n.format_datetime(dt, g.get("locale", "en"), g.get("time_zone", "UTC")),
-        day=lambda dt: i18n.format_date(dt, g.get("locale", "en"), g.get("time_zone", "UTC")),
     )
     register_error_pages(app, PREFIX + "/", _error_page)

@@ -12,6 +12,7 @@ from api.schemas.users import (
     LoginBody,
     NewUserBody,
     NewUserSchema,
+    PreferencesBody,
     TokenBody,
     TokenSchema,
     UserListSchema,
@@ -19,7 +20,7 @@ from api.schemas.users import (
 )
 from engine import Engine
 from engine.actor import Actor
-from engine.identity import UserInfo
+from engine.identity import UNCHANGED, UserInfo
 
 bp = Blueprint("users", __name__)
 
@@ -44,9 +45,43 @@ def login(engine: Engine, actor: None, body: dict[str, Any]) -> dict[str, str]:
 
 
 @bp.get("/me")
-@operation("Who am I: my user name, display name and groups", response=UserSchema, errors=(404,))
+@operation(
+    "Who am I: my user name, display name, groups, language and time zone", response=UserSchema, errors=(404,)
+)
 def me(engine: Engine, actor: Actor) -> UserInfo:
     return engine.identity.get_user(actor.name)
+
+
+@bp.patch("/me/preferences")
+@operation(
+    "Set my web UI language and/or time zone",
+    description="Only the fields sent change; null clears one (the UI then follows the browser).",
+    body=PreferencesBody,
+    response=UserSchema,
+    errors=(404,),
+)
+def set_my_preferences(engine: Engine, actor: Actor, body: dict[str, Any]) -> UserInfo:
+    return _set_preferences(engine, actor, actor.name, body)
+
+
+@bp.patch("/users/<name>/preferences")
+@operation(
+    "Set a user's web UI language and/or time zone (admins for anyone; every user for themself)",
+    body=PreferencesBody,
+    response=UserSchema,
+    errors=(404,),
+)
+def set_preferences(engine: Engine, actor: Actor, name: str, body: dict[str, Any]) -> UserInfo:
+    return _set_preferences(engine, actor, name, body)
+
+
+def _set_preferences(engine: Engine, actor: Actor, name: str, body: dict[str, Any]) -> UserInfo:
+    return engine.identity.set_preferences(
+        name,
+        locale=body.get("locale", UNCHANGED),
+        time_zone=body.get("time_zone", UNCHANGED),
+        actor=actor,
+    )
 
 
 @bp.get("/users")

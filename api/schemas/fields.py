@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from engine.identity import GROUP_NAME, USER_NAME
+from engine.errors import InvalidInput
+from engine.identity import GROUP_NAME, LOCALES, USER_NAME, check_locale, check_time_zone, time_zones
 from engine.runtime import BUSINESS_KEY
 
 # Ids and version numbers are 32-bit integer columns in PostgreSQL (and SQLite's fit anyway).
@@ -72,3 +73,27 @@ def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:
 def JsonObject(**kwargs: Any) -> fields.Dict:
     """A free-form JSON object (process data, form schemas, decision inputs)."""
     return fields.Dict(keys=fields.String(), **kwargs)
+
+
+class _EngineChoice(validate.OneOf):
+    """One of the engine's choices: listed in the OpenAPI document (an enum), checked by the engine's
+    own rule so that a refusal reads the same from every face (with its "did you mean")."""
+
+    def __init__(self, choices: list[str], check: Any) -> None:
+        super().__init__(choices)
+        self._check = check
+
+    def __call__(self, value: Any) -> Any:
+        try:
+            self._check(value)
+        except InvalidInput as exc:
+            raise ValidationError(str(exc)) from exc
+        return value
+
+
+def Locale(**kwargs: Any) -> fields.String:
+    return fields.String(validate=_EngineChoice(list(LOCALES), check_locale), **kwargs)
+
+
+def TimeZone(**kwargs: Any) -> fields.String:
+    return fields.String(validate=_EngineChoice(sorted(time_zones()), check_time_zone), **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import GroupName, Text, UserName
+from api.schemas.fields import GroupName, Locale, Text, TimeZone, UserName
 
 
 class LoginBody(Schema):
@@ -23,6 +23,16 @@ class UserSchema(Schema):
     groups = fields.List(fields.String(), required=True)
     active = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
+    locale = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "web UI language: en or zh; null: not chosen"},
+    )
+    time_zone = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "IANA time zone, e.g. Asia/Shanghai; null: not chosen"},
+    )
 
 
 class UserListSchema(Schema):
@@ -48,3 +58,10 @@ class GroupsBody(Schema):
 
 class TokenBody(Schema):
     label = Text(length=(1, 100), allow_none=True)
+
+
+class PreferencesBody(Schema):
+    """Only the fields sent change; null clears one (the UI then follows the browser)."""
+
+    locale = Locale(allow_none=True, metadata={"example": "zh"})
+    time_zone = TimeZone(allow_none=True, metadata={"description": "IANA name", "example": "Asia/Shanghai"})

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
+from functools import cache
+from typing import Final, Literal
+from zoneinfo import available_timezones
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
@@ -29,7 +34,18 @@ GROUP_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,99}$")
 # forgotten one, coarse enough that authenticating stays a read for nearly every request.
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
+# The languages of the web UI; a user who chose none gets their browser's (web/i18n.py).
+LOCALES: Final = ("en", "zh")
+
 log = logging.getLogger(__name__)
+
+
+class _Unchanged(Enum):
+    UNCHANGED = "unchanged"
+
+
+# set_preferences: leave this preference as it is (None clears it: "not chosen").
+UNCHANGED: Final = _Unchanged.UNCHANGED
 
 
 _TOKEN_HOLDER = (
@@ -54,6 +70,9 @@ class UserInfo:
     groups: list[str]
     active: bool
     created_at: datetime
+    # None: not chosen (the web UI follows the browser's language and the server's zone).
+    locale: str | None = None
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,35 @@ def check_group_names(names: Iterable[str]) -> list[str]:
         if name not in result:
             result.append(name)
     return result
+
+
+def check_locale(locale: str | None) -> str | None:
+    """A supported language, or None ("not chosen"; an empty string means the same)."""
+    if locale is None or locale == "":
+        return None
+    if locale not in LOCALES:
+        raise InvalidInput(f"unknown locale {locale!r} (field 'locale'): use one of {', '.join(LOCALES)}")
+    return locale
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """Every IANA time zone name a user may choose."""
+    # From the tzdata package (a dependency): the same list on every platform.
+    return frozenset(available_timezones())
+
+
+def check_time_zone(time_zone: str | None) -> str | None:
+    """An IANA time zone name such as Asia/Shanghai, or None ("not chosen"; also an empty string)."""
+    if time_zone is None or time_zone == "":
+        return None
+    if not isinstance(time_zone, str) or time_zone not in time_zones():
+        close = difflib.get_close_matches(str(time_zone), sorted(time_zones()), n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else "e.g. Asia/Shanghai, Europe/Berlin or UTC"
+        raise InvalidInput(
+            f"unknown time zone {time_zone!r} (field 'time_zone'): use an IANA time zone name; {hint}"
+        )
+    return time_zone
 
 
 def ensure_groups(
@@ -185,6 +233,30 @@ class IdentityService:
             if not active:
                 keep_an_admin(conn, user_id, name, "deactivate")
             conn.execute(update(users).where(users.c.id == user_id).values(active=active))
+        return self.get_user(name)
+
+    def set_preferences(
+        self,
+        name: str,
+        *,
+        locale: str | Literal[_Unchanged.UNCHANGED] | None = UNCHANGED,
+        time_zone: str | Literal[_Unchanged.UNCHANGED] | None = UNCHANGED,
+        actor: Actor = SYSTEM,
+    ) -> UserInfo:
+        """Set a user's language and/or time zone (None clears one; one left out stays as it is).
+
+        A user changes their own, an admin anyone's. Both are checked before anything is written.
+        """
+        access.change_preferences(actor, name).require()
+        values: dict[str, str | None] = {}
+        if locale is not UNCHANGED:
+            values["locale"] = check_locale(locale)
+        if time_zone is not UNCHANGED:
+            values["time_zone"] = check_time_zone(time_zone)
+        with self.db.transaction() as conn:
+            user_id = _user_id(conn, name)
+            if values:
+                conn.execute(update(users).where(users.c.id == user_id).values(**values))
         return self.get_user(name)
 
     def get_user(self, name: str) -> UserInfo:
@@ -357,4 +429,12 @@ def _groups_of(conn: Connection, user_id: int) -> list[str]:
 
 
 def _user_info(conn: Connection, row: object) -> UserInfo:
-    return UserInfo(row.name, row.display_name, _groups_of(conn, row.id), row.active, row.created_at)
+    return UserInfo(
+        row.name,
+        row.display_name,
+        _groups_of(conn, row.id),
+        row.active,
+        row.created_at,
+        locale=row.locale,
+        time_zone=row.time_zone,
+    )

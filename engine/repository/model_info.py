@@ -65,3 +65,9 @@ def display_name(info: dict[str, Any], fallback: str | None) -> str | None:
     if isinstance(name, dict):
         return name.get("en") or next(iter(name.values()), None) or fallback
     return name or fallback
+
+
+def names_by_language(info: dict[str, Any]) -> dict[str, str]:
+    """``name = { en = "…", zh = "…" }`` as a dict; empty when the name is one string (or absent)."""
+    name = info.get("name")
+    return {k: v for k, v in name.items() if isinstance(v, str) and v} if isinstance(name, dict) else {}

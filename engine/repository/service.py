@@ -24,6 +24,7 @@ from engine.errors import InvalidInput, ModelValidationError, NotFound, Problem
 from engine.identity.service import check_group_names, ensure_groups, known_groups
 from engine.repository.bundle import Bundle, collect_bundles, file_kind
 from engine.repository.compiler import CompiledModel, check_groups, compile_bundle, compile_bundle_all
+from engine.repository.model_info import names_by_language
 from engine.repository.start_triggers import register_start_triggers
 from engine.store.database import Database
 from engine.store.schema import model_files, model_versions
@@ -52,6 +53,12 @@ class VersionInfo:
     info: dict[str, Any]
     files: list[FileInfo] = field(default_factory=list)
 
+    @property
+    def names(self) -> dict[str, str]:
+        """The model's name per language from model.toml (``{"en": …, "zh": …}``); empty when it
+        names the model in one string, which then is ``name`` (often bilingual "English 中文")."""
+        return names_by_language(self.info)
+
 
 @dataclass(frozen=True)
 class DeployResult:
@@ -70,6 +77,8 @@ class ModelSummary:
     latest_version: int
     versions: int
     deployed_at: datetime
+    # Per language, as VersionInfo.names (of the latest version).
+    names: dict[str, str] = field(default_factory=dict)
 
 
 class CompiledModelCache:
@@ -311,7 +320,17 @@ class RepositoryService:
                 )
                 .order_by(model_versions.c.model_key)
             ).all()
-            return [ModelSummary(r.model_key, r.name, r.version, r.n, r.deployed_at) for r in rows]
+            return [
+                ModelSummary(
+                    r.model_key,
+                    r.name,
+                    r.version,
+                    r.n,
+                    r.deployed_at,
+                    names=names_by_language(json.loads(r.info)),
+                )
+                for r in rows
+            ]
 
     def versions(self, model_key: str) -> list[VersionInfo]:
         with self.db.read() as conn:

@@ -64,6 +64,9 @@ users = Table(
     Column("password_hash", String(200)),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # The web UI's language ('en' or 'zh') and IANA time zone; NULL: not chosen (the browser's).
+    Column("locale", String(10)),
+    Column("time_zone", String(64)),
 )
 
 groups = Table(

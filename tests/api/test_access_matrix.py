@@ -113,6 +113,20 @@ ROUTES = [
     ),
     # users and tokens
     Route("GET", "/me", (200, 200, 200, 200, 401), call=lambda e, a: e.identity.get_user(a.name)),
+    Route(
+        "PATCH",
+        "/me/preferences",
+        (200, 200, 200, 200, 401),
+        json={"locale": "zh", "time_zone": "Asia/Shanghai"},
+        call=lambda e, a: e.identity.set_preferences(a.name, locale="zh", time_zone="Asia/Shanghai", actor=a),
+    ),
+    Route(
+        "PATCH",
+        "/users/fay/preferences",
+        (200, 403, 403, 200, 401),
+        json={"locale": "zh"},
+        call=lambda e, a: e.identity.set_preferences("fay", locale="zh", actor=a),
+    ),
     Route("GET", "/users", (403, 403, 403, 200, 401), call=lambda e, a: e.identity.list_users(a)),
     Route(
         "POST",
@@ -426,6 +440,7 @@ def test_every_documented_operation_is_in_the_matrix(api: Api) -> None:
     template = {
         "/users/{name}/groups": "/users/fred/groups",
         "/users/{name}/tokens": "/users/fay/tokens",
+        "/users/{name}/preferences": "/users/fay/preferences",
         "/models/{key}": "/models/countersign",
         "/models/{key}/versions": "/models/countersign/versions",
         "/models/{key}/versions/{version}/files/{name}": "/models/countersign/versions/1/files/forms/approval.json",

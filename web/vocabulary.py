@@ -1,0 +1,97 @@
+"""The words every page of the UI shares, marked for translation (``make translations`` extracts
+them into web/translations; tests/web/test_i18n.py requires each to have its Chinese).
+
+``N_`` only marks: it returns the English, to be translated when shown (``gettext(locale, msgid)``
+or ``_(msgid)`` in a template). Pages are free to write these strings inline too: one msgid, one
+translation.
+"""
+
+from __future__ import annotations
+
+
+def N_(msgid: str) -> str:
+    """Mark ``msgid`` for extraction; translate it where it is shown."""
+    return msgid
+
+
+VOCABULARY = (
+    N_("Sign in"),
+    N_("Sign out"),
+    N_("Signed in as %(name)s"),
+    N_("User name"),
+    N_("Password"),
+    N_("Unknown user name or wrong password."),
+    N_("Too many failed sign-ins: try again in %(seconds)s seconds."),
+    N_("Your session has ended: please sign in again."),
+    N_("Inbox"),
+    N_("My tasks"),
+    N_("Claimable"),
+    N_("Claim"),
+    N_("Unclaim"),
+    N_("Assigned to %(name)s"),
+    N_("Assignee"),
+    N_("Candidates"),
+    N_("Overdue"),
+    N_("Due"),
+    N_("Due %(when)s"),
+    N_("No due date"),
+    N_("Priority"),
+    N_("High"),
+    N_("Normal"),
+    N_("Low"),
+    N_("Process"),
+    N_("Business key"),
+    N_("Task"),
+    N_("Tasks"),
+    N_("Created"),
+    N_("Started"),
+    N_("Started by"),
+    N_("Ended"),
+    N_("Search"),
+    N_("Filter"),
+    N_("Clear filters"),
+    N_("Start a request"),
+    N_("My requests"),
+    N_("Status"),
+    N_("Running"),
+    N_("Completed"),
+    N_("Cancelled"),
+    N_("Suspended"),
+    N_("Failed"),
+    N_("Approved"),
+    N_("Rejected"),
+    N_("Submit"),
+    N_("Save"),
+    N_("Cancel"),
+    N_("Approve"),
+    N_("Reject"),
+    N_("Comment"),
+    N_("Decision"),
+    N_("Details"),
+    N_("History"),
+    N_("Language"),
+    N_("Time zone"),
+    N_("Browser default"),
+    N_("Preferences"),
+    N_("Preferences saved."),
+    N_("Page %(page)s of %(pages)s"),
+    N_("Next"),
+    N_("Previous"),
+    N_("Nothing here yet."),
+    N_("No tasks."),
+    N_("No requests."),
+    N_("Error"),
+    N_("Errors"),
+    N_("Please correct the fields marked below."),
+    N_("This field is required."),
+    N_("You are not allowed to do this."),
+    N_("Not found."),
+    N_("Someone else changed this meanwhile: please reload."),
+    N_("Something went wrong on our side. Please try again later."),
+    N_("Back"),
+    N_("Home"),
+    N_("Menu"),
+    N_("Loading…"),
+    N_("Yes"),
+    N_("No"),
+)
