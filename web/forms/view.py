@@ -51,13 +51,13 @@ def _has_errors(f: Field) -> bool:
     return bool(f.errors) or any(_has_errors(c) for row in f.rows for c in row.fields)
 
 
-def _label(spec: dict[str, Any], name: str, locale: str) -> str:
+def field_label(spec: dict[str, Any], name: str, locale: str) -> str:
     if locale == "zh" and isinstance(spec.get("x-title-zh"), str):
         return spec["x-title-zh"]
     return str(spec.get("title") or name.replace("_", " ").capitalize())
 
 
-def _options(spec: dict[str, Any], locale: str) -> list[tuple[str, str]]:
+def option_titles(spec: dict[str, Any], locale: str) -> list[tuple[str, str]]:
     choices = (
         spec.get("enum") if isinstance(spec.get("enum"), list) else [spec["const"]] if "const" in spec else []
     )
@@ -66,7 +66,8 @@ def _options(spec: dict[str, Any], locale: str) -> list[tuple[str, str]]:
     shown = []
     for i, choice in enumerate(choices):
         value = "true" if choice is True else "false" if choice is False else str(choice)
-        shown.append((value, str(titles[i]) if titles else value))
+        readable = value.replace("_", " ").capitalize() if isinstance(choice, str) else value
+        shown.append((value, str(titles[i]) if titles else readable))
     return shown
 
 
@@ -136,7 +137,7 @@ def _fields(
         f = Field(
             name=html,
             id="f-" + html.replace(".", "-"),
-            label=_label(spec, name, locale),
+            label=field_label(spec, name, locale),
             kind=kind,
             help=str(spec.get("description") or "")
             if locale != "zh"
@@ -145,7 +146,7 @@ def _fields(
             required=name in required
             and (kind == "table" or (kind != "checkbox" and "null" not in types_of(spec))),
             attrs=_attrs(spec, kind),
-            options=_options(spec, locale),
+            options=option_titles(spec, locale),
             errors=list(errors.get(html, [])),
             required_when=_required_when(name, conds),
         )
@@ -181,7 +182,7 @@ def build_form(
         values = flatten(schema, defaults)
     errors = errors or {}
     data = _as_data(schema, values)
-    title = _label(schema, "", locale) if schema.get("title") or schema.get("x-title-zh") else ""
+    title = field_label(schema, "", locale) if schema.get("title") or schema.get("x-title-zh") else ""
     return FormView(
         title, _fields(schema, values, errors, locale, "", data), list(errors.get(FORM_LEVEL, []))
     )
@@ -192,7 +193,7 @@ def _as_data(schema: dict[str, Any], raw: Mapping[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, spec in properties(schema).items():
         if raw.get(name):
-            for value, _ in _options(spec, "en"):
+            for value, _ in option_titles(spec, "en"):
                 if value == raw[name]:
                     choices = spec.get("enum") or [spec.get("const")]
                     data[name] = next(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from web import i18n
+from web.forms.view import field_label, option_titles
 
 
 @dataclass(frozen=True)
@@ -20,21 +21,14 @@ class SummaryItem:
     rows: list[list[str]] = field(default_factory=list)
 
 
-def label(spec: dict[str, Any], name: str, locale: str) -> str:
-    if locale == "zh" and spec.get("x-title-zh"):
-        return str(spec["x-title-zh"])
-    return str(spec.get("title") or name)
-
-
 def _shown(value: Any, spec: dict[str, Any], locale: str) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
         return i18n.gettext(locale, "Yes") if value else i18n.gettext(locale, "No")
-    choices = spec.get("enum")
-    titles = spec.get("x-enum-titles-zh") if locale == "zh" else spec.get("x-enum-titles")
-    if isinstance(choices, list) and isinstance(titles, list) and value in choices:
-        return str(titles[choices.index(value)])
+    titles = dict(option_titles(spec, locale))
+    if isinstance(value, str | int | float) and str(value) in titles:
+        return titles[str(value)]
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int | float):
@@ -66,8 +60,8 @@ def summarise(schema: dict[str, Any] | None, data: dict[str, Any], locale: str) 
             specs = row_spec["properties"]
             items.append(
                 SummaryItem(
-                    label(spec, name, locale),
-                    columns=[label(specs[n], n, locale) for n in names],
+                    field_label(spec, name, locale),
+                    columns=[field_label(specs[n], n, locale) for n in names],
                     rows=[
                         [_shown(row.get(n), specs[n], locale) if isinstance(row, dict) else "" for n in names]
                         for row in value
@@ -75,5 +69,5 @@ def summarise(schema: dict[str, Any] | None, data: dict[str, Any], locale: str) 
                 )
             )
         else:
-            items.append(SummaryItem(label(spec, name, locale), _shown(value, spec, locale)))
+            items.append(SummaryItem(field_label(spec, name, locale), _shown(value, spec, locale)))
     return items

@@ -22,6 +22,12 @@
       mark(box.dataset.done || "", "done");
       mark(box.dataset.highlight || "", "current");
       canvas.zoom("fit-viewport", "auto");
+      // On a phone the whole process is too small to read: show the current step at full size.
+      var current = (box.dataset.highlight || "").split(" ").map(function (id) { return registry.get(id); })
+        .filter(Boolean)[0];
+      if (current && box.clientWidth < 600) {
+        canvas.zoom(1, { x: current.x + current.width / 2, y: current.y + current.height / 2 });
+      }
       box.dataset.ready = "true";
     })
     .catch(failed);
