@@ -15,7 +15,14 @@ from engine.errors import Problem
 from server.errors import register_error_pages
 from web import assets, i18n, session
 from web.blueprint import PREFIX, bp
-from web.pages import auth_pages, diagram_pages, inbox_pages, request_pages, task_pages  # noqa: F401 (routes)
+from web.pages import (  # noqa: F401 (their routes)
+    auth_pages,
+    diagram_pages,
+    inbox_pages,
+    request_pages,
+    settings_pages,
+    task_pages,
+)
 
 __all__ = ["register", "to_start_page"]
 

@@ -136,3 +136,47 @@ def test_inbox_filters_counts_and_cursor_pages(ui: Ui) -> None:
         assert sorted(seen) == sorted(first)
     finally:
         inbox_pages.PAGE_SIZE = size
+
+
+def test_a_person_sets_a_time_zone_and_the_pages_show_dates_in_it(ui: Ui) -> None:
+    _, task_id = start_contract(ui)
+    mona = ui.signed_in("mona")
+    due = ui.engine.tasks.get(task_id, ui.engine.identity.actor("mona")).task.due_at
+    from zoneinfo import ZoneInfo
+
+    def shown(zone: str) -> str:
+        return due.astimezone(ZoneInfo(zone)).strftime("%-H:%M")
+
+    assert shown("Asia/Shanghai") in mona.get(f"/ui/tasks/{task_id}").text  # the server's zone
+    token = csrf_of(mona.get("/ui/settings"))
+    saved = mona.post(
+        "/ui/settings", data={"csrf_token": token, "locale": "en", "time_zone": "America/New_York"}
+    )
+    assert saved.status_code == 302
+    assert shown("America/New_York") in mona.get(f"/ui/tasks/{task_id}").text
+    # A zone that does not exist: said at the field, nothing saved.
+    refused = mona.post(
+        "/ui/settings", data={"csrf_token": token, "locale": "en", "time_zone": "Mars/Olympus"}
+    )
+    assert refused.status_code == 422 and "Mars/Olympus" in refused.text and "Traceback" not in refused.text
+    assert ui.engine.identity.get_user("mona").time_zone == "America/New_York"
+    # Nobody changes another person's settings through the page: it only ever names the signed-in user.
+    assert ui.engine.identity.get_user("sam").time_zone is None
+
+
+def test_a_revision_form_starts_from_the_request_and_an_approval_starts_blank(ui: Ui) -> None:
+    _, task_id = start_contract(ui)
+    mona = ui.signed_in("mona")
+    form = mona.get(f"/ui/tasks/{task_id}").text
+    assert 'name="decision" value="reject"' in form and "checked" not in form.split('name="decision"')[1][:60]
+    token = csrf_of(mona.get(f"/ui/tasks/{task_id}"))
+    done = mona.post(
+        f"/ui/tasks/{task_id}", data={"csrf_token": token, "decision": "reject", "comment": "Price too low"}
+    )
+    assert done.status_code == 302 and done.headers["location"].startswith("/ui/inbox?notice=completed")
+    sam = ui.engine.identity.actor("sam")
+    [revision] = [
+        t for t in ui.engine.tasks.list(sam, TaskQuery(limit=50)) if t.element_id != "manager_review"
+    ]
+    page = ui.signed_in("sam").get(f"/ui/tasks/{revision.id}").text
+    assert 'value="ACME Trading"' in page and 'value="100000"' in page and 'value="P-100"' in page

@@ -33,14 +33,33 @@ def _start_schema(model_key: str) -> dict[str, Any] | None:
         return None
 
 
+def _prefill(detail: TaskDetail) -> dict[str, str] | None:
+    """What the form starts with: read-only fields show the data they name; a form that edits the
+    request (a revision: no decision) starts from its current values. An approval starts blank —
+    a second round's reviewer must not find the first round's decision already chosen."""
+    schema = detail.form or {}
+    specs = schema.get("properties") or {}
+    approval = "decision" in specs
+    names = [
+        n
+        for n, spec in specs.items()
+        if isinstance(spec, dict) and (spec.get("readOnly") is True or (not approval and n in detail.data))
+    ]
+    if not names:
+        return None
+    defaults = {n: s["default"] for n, s in specs.items() if isinstance(s, dict) and "default" in s}
+    return forms.flatten(
+        schema, {**defaults, **detail.data}, [*names, *(n for n in defaults if n not in names)]
+    )
+
+
 def _page(detail: TaskDetail, values: Any = None, errors: Any = None, status: int = 200) -> Response:
     task = detail.task
     instance = engine().runtime.get(task.instance_id, actor())
-    form = (
-        forms.build_form(detail.form, values, errors, g.locale)
-        if detail.form and detail.may.complete
-        else None
-    )
+    form = None
+    if detail.form and detail.may.complete:
+        shown = _prefill(detail) if values is None else values
+        form = forms.build_form(detail.form, shown, errors, g.locale)
     body = render_template(
         "web/task.html",
         active="inbox",
