@@ -26,7 +26,13 @@
       var current = (box.dataset.highlight || "").split(" ").map(function (id) { return registry.get(id); })
         .filter(Boolean)[0];
       if (current && box.clientWidth < 600) {
-        canvas.zoom(1, { x: current.x + current.width / 2, y: current.y + current.height / 2 });
+        var width = box.clientWidth, height = box.clientHeight;
+        canvas.viewbox({
+          x: current.x + current.width / 2 - width / 2,
+          y: current.y + current.height / 2 - height / 2,
+          width: width,
+          height: height,
+        });
       }
       box.dataset.ready = "true";
     })
