@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: setup browser run test lint test-postgres bench translations clean
+.PHONY: setup browser run test lint test-postgres bench translations screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,12 @@ translations: setup
 		--project=marketing-approvals -o $(VENV)/messages.pot .
 	$(BIN)/pybabel update -i $(VENV)/messages.pot -d web/translations -D messages -l zh \
 		--ignore-obsolete --no-wrap
+
+# docs/ui.md's pictures: the browser tests save every main page in both languages.
+screenshots: setup browser
+	rm -rf build/screenshots
+	$(BIN)/pytest -q tests/web/browser
+	mkdir -p docs/ui && cp build/screenshots/*.png docs/ui/
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules web/static/vendor
