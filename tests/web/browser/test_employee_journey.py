@@ -57,7 +57,12 @@ def test_a_contract_review_from_request_to_approval(page: Page, ui: Ui) -> None:
     assert number in row.text and "Sales manager review" in row.text
     # Nothing on the page is wider than the phone: no sideways scrolling.
     assert page.driver.execute_script("return document.documentElement.scrollWidth") <= 390
-    row.find_element("css selector", "a.task-name").click()
+    # Claim from the list: htmx swaps the row in place, the page does not reload.
+    page.driver.execute_script("window.notReloaded = true")
+    row.find_element("css selector", "form[action$='/claim'] button").click()
+    page.wait.until(lambda d: "Claimed by you" in page.find(".task").text)
+    assert page.driver.execute_script("return window.notReloaded === true")
+    page.find(".task a.task-name").click()
     assert "ACME Trading" in page.text() and "120,000" in page.text()
     page.fill("decision", "reject")
     page.submit()
