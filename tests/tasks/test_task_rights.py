@@ -14,7 +14,12 @@ from tests.tasks.test_inbox import tasks_of
 def countersign(engine):
     deploy_path(engine, MODELS / "countersign")
     people = add_users(
-        engine, sam="sales,finance", fay="finance", fred="finance", ann="auditor,finance", root="admin,finance"
+        engine,
+        sam="sales,finance",
+        fay="finance",
+        fred="finance",
+        ann="auditor,finance",
+        root="admin,finance",
     )
     instance = engine.runtime.start("countersign", people["sam"], {"customer": "ACME", "amount": 100})
     return people, tasks_of(engine, instance.id)["finance_review"]

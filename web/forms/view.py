@@ -57,10 +57,25 @@ def field_label(spec: dict[str, Any], name: str, locale: str) -> str:
     return str(spec.get("title") or name.replace("_", " ").capitalize())
 
 
+def _scale(spec: dict[str, Any]) -> range | None:
+    """A rating's choices: a whole number from ``minimum`` to ``maximum``, at most eleven of them."""
+    low, high = spec.get("minimum"), spec.get("maximum")
+    if (
+        value_type(spec) == "integer"
+        and isinstance(low, int)
+        and isinstance(high, int)
+        and 0 <= high - low <= 10
+    ):
+        return range(low, high + 1)
+    return None
+
+
 def option_titles(spec: dict[str, Any], locale: str) -> list[tuple[str, str]]:
     choices = (
         spec.get("enum") if isinstance(spec.get("enum"), list) else [spec["const"]] if "const" in spec else []
     )
+    if not choices and spec.get("x-widget") == "rating":
+        choices = list(_scale(spec) or [])
     titles = spec.get("x-enum-titles-zh") if locale == "zh" else spec.get("x-enum-titles")
     titles = titles if isinstance(titles, list) and len(titles) == len(choices) else None
     shown = []
@@ -79,6 +94,8 @@ def _kind(spec: dict[str, Any]) -> str:
         return "table"
     if "enum" in spec or "const" in spec:
         return "radio" if widget == "radio" else "select"
+    if widget == "rating" and _scale(spec):
+        return "radio"
     kind = value_type(spec)
     if kind == "boolean":
         return "checkbox"
