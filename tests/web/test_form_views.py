@@ -191,7 +191,9 @@ def test_read_only_fields_are_shown_and_never_taken_from_a_post() -> None:
 def test_a_rating_is_a_row_of_choices_read_back_as_a_whole_number() -> None:
     path = REPO / "forms" / "complaint_handling" / "complaint_satisfaction.json"
     schema = schema_of(path)
-    [rating] = [f for f in build_form(schema, None, None, "en").fields if f.kind == "radio" and f.options[0][0] == "1"]
+    [rating] = [
+        f for f in build_form(schema, None, None, "en").fields if f.kind == "radio" and f.options[0][0] == "1"
+    ]
     assert [v for v, _ in rating.options] == ["1", "2", "3", "4", "5"]
     submission = parse_submission(schema, MultiDict({rating.name: "4"}))
     assert submission.data[rating.name] == 4
