@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import subprocess
 import time
 
@@ -82,8 +83,14 @@ def _at_a_terminal(cli, name: str, *answers: str) -> tuple[int, str]:
             if not chunk:
                 break
             shown += chunk
-            if pending and shown.rstrip().endswith(b":"):
+            # Answer each prompt once, when it is the last thing shown. After an answer getpass prints
+            # only a newline, so "ends with a colon" alone would answer the first prompt twice, and
+            # the second getpass flushes an answer typed before it asks (TCSAFLUSH): a hang.
+            prompts = shown.count(b"New password for") + shown.count(b"Repeat the password:")
+            if pending and prompts > len(answers) - len(pending) and shown.endswith((b":", b": ")):
                 os.write(fd, pending.pop(0).encode() + b"\n")
+    else:
+        os.kill(pid, signal.SIGKILL)  # never wait for ever on a child still asking
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
