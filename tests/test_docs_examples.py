@@ -104,7 +104,13 @@ def test_the_api_page_runs_as_written(tmp_path: Path) -> None:
         script = "set -euo pipefail\n" + CURL_WRAPPER + "\n".join(blocks)
         script = script.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
         run = subprocess.run(
-            ["bash", "-c", script], cwd=REPO, env=env, capture_output=True, text=True, errors="replace", timeout=300
+            ["bash", "-c", script],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=300,
         )
     finally:
         server.send_signal(signal.SIGTERM)
