@@ -25,11 +25,13 @@ class Page:
     """One person's browser on the UI."""
 
     def __init__(self, driver: object, ui: Ui) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.driver = driver
         self.ui = ui
-        self.wait = WebDriverWait(driver, WAIT)
+        # htmx replaces elements in place: one read between a swap's removal and insertion is retried.
+        self.wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
 
     def open(self, path: str) -> None:
         self.driver.get(self.ui.url + path)
