@@ -48,18 +48,17 @@ def actor() -> Actor:
 
 @bp.before_request
 def _around_every_page() -> Response | None:
+    if request.endpoint == "web.static":
+        return None  # files are the same for everyone: no session, no database
     session.current_actor(engine())
     preferred_locale, preferred_zone = None, None
     if g.actor is not None:
         user = engine().identity.get_user(g.actor.name)
-        preferred_locale = getattr(user, "locale", None)
-        preferred_zone = getattr(user, "time_zone", None)
+        preferred_locale, preferred_zone = user.locale, user.time_zone
     g.locale = i18n.choose_locale(
         preferred_locale, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("Accept-Language")
     )
     g.time_zone = preferred_zone or engine().settings.timezone
-    if request.endpoint == "web.static":
-        return None
     session.check_csrf()
     if g.actor is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if request.method != "GET":
