@@ -12,14 +12,12 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.api.test_serve import free_port
 from tests.conftest import ON_POSTGRES, REPO
+from tests.served import free_port, wait_until_up
 
 pytestmark = [
     pytest.mark.slow,
@@ -64,19 +62,6 @@ def expected_statuses(blocks: list[str]) -> list[str]:
     return expected
 
 
-def wait_until_up(base: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(base + "/api/v1/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None, "the server stopped"
-        assert time.monotonic() < deadline, "the server did not come up"
-        time.sleep(0.2)
-
-
 def test_the_api_page_runs_as_written(tmp_path: Path) -> None:
     blocks = shell_blocks(API_DOC.read_text("utf-8"))
     expected = expected_statuses(blocks)
@@ -100,7 +85,7 @@ def test_the_api_page_runs_as_written(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}", server)
+        assert wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", server).status_code == 200
         script = "set -euo pipefail\n" + CURL_WRAPPER + "\n".join(blocks)
         script = script.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
         run = subprocess.run(

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import httpx
 import pytest
 
 from tests.api.conftest import Api, assert_problem
-from tests.api.test_serve import APPROVALS, free_port
+from tests.served import APPROVALS, free_port, wait_until_up
 
 JSON = {"Content-Type": "application/json"}
 
@@ -52,14 +51,7 @@ def test_a_request_line_too_long_for_the_server_is_a_documented_414(database_url
     )
     try:
         url = f"http://127.0.0.1:{port}/api/v1"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                document = httpx.get(url + "/openapi.json", timeout=2).json()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+        document = wait_until_up(url + "/openapi.json", server).json()
         answer = httpx.get(url + "/timers", params={"instance": "7" * 5000}, timeout=10)
         assert answer.status_code == 414
         documented = document["paths"]["/api/v1/timers"]["get"]["responses"]["414"]

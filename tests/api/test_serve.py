@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,15 +17,9 @@ from engine.errors import ConfigurationError
 from server.settings import ServerSettings
 from tests.conftest import process_env
 from tests.factories import MODELS
+from tests.served import APPROVALS, free_port, wait_until_up
 
-APPROVALS = str(Path(sys.executable).with_name("approvals"))
 WAKEUP = MODELS / "wakeup" / "wakeup.bpmn"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -77,16 +69,7 @@ def test_serve_runs_gunicorn_on_loopback_with_tokens_from_the_cli(
     )
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.2)
+        assert wait_until_up(base + "/health", server).status_code == 200
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only
         me = httpx.get(base + "/me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert me.status_code == 200 and me.json()["groups"] == ["sales"]

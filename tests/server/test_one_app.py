@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import time
 import tomllib
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.api.test_serve import APPROVALS, free_port
 from tests.conftest import REPO, process_env
+from tests.served import APPROVALS, free_port, wait_until_up
 
 SHARED_CONTRACT = "What the faces share in server/ imports neither face: only the app factory joins them"
 
@@ -51,15 +50,7 @@ def test_approvals_serve_serves_the_ui_beside_the_api(database_url: str, tmp_pat
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                page = httpx.get(base + "/ui/sign-in", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "the server did not come up"
-                time.sleep(0.2)
+        page = wait_until_up(base + "/ui/sign-in", server)
         assert page.status_code == 200 and "marketing-approvals" in page.text
         assert page.headers["cache-control"] == "no-store"
         css = httpx.get(base + "/ui/static/web.css", timeout=5)
