@@ -385,10 +385,12 @@ def visible_to(actor: Actor) -> Any:
     """SQL condition: the instances ``actor`` may read (None: all of them)."""
     if reads_everything(actor):
         return None
+    # A candidate of an open task reads its instance even once a colleague has claimed it, as
+    # ``see_task`` lets them open the task: the page of a task one may see must not refuse its request.
     works_on = exists().where(
         (user_tasks.c.instance_id == process_instances.c.id)
         & (user_tasks.c.status == OPEN)
-        & workable_by(actor)
+        & or_(user_tasks.c.assignee == actor.name, candidate_of(actor))
     )
     participant = exists().where(
         (history_events.c.instance_id == process_instances.c.id) & (history_events.c.actor == actor.name)

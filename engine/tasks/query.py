@@ -38,6 +38,7 @@ class TaskQuery:
     mine: Actor | None = None  # assigned to the actor or claimable by them
     model_key: str | None = None
     instance_id: int | None = None
+    instance_ids: tuple[int, ...] | None = None  # any of these instances (a page of requests)
     overdue: bool | None = None
     # Exact, or a prefix when it ends with "*" ("MKT-2026-*").
     business_key: str | None = None
@@ -165,6 +166,8 @@ def filters(q: TaskQuery, now: datetime, sqlite: bool, in_order: bool = True) ->
         where.append(c.model_key == q.model_key)
     if q.instance_id is not None:
         where.append(c.instance_id == q.instance_id)
+    if q.instance_ids is not None:
+        where.append(c.instance_id.in_(q.instance_ids))
     if q.overdue is not None:
         late = c.due_at.is_not(None) & (c.due_at < now) & (c.status == OPEN)
         where.append(late if q.overdue else ~late)

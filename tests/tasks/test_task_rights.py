@@ -74,3 +74,31 @@ def test_a_requester_lists_the_steps_of_his_own_requests_only(engine, countersig
     sue_sees = {t.instance_id for t in engine.tasks.list(people["sue"], TaskQuery(limit=500))}
     assert sue_sees == {others.id}
     assert engine.tasks.get(task.id, people["sam"]).task.id == task.id
+
+
+def test_tasks_of_several_instances_in_one_query_keep_to_what_the_reader_may_see(engine, countersign):
+    people, task = countersign
+    people.update(add_users(engine, sue="sales"))
+    other = engine.runtime.start("countersign", people["sue"], {"customer": "Other", "amount": 5})
+    from engine.tasks import TaskQuery
+
+    def instances(who, ids):
+        return {t.instance_id for t in engine.tasks.list(people[who], TaskQuery(instance_ids=ids, limit=500))}
+
+    assert instances("fay", (task.instance_id,)) == {task.instance_id}
+    assert instances("fay", (task.instance_id, other.id)) == {task.instance_id, other.id}
+    assert instances("fay", ()) == set()
+    assert instances("sue", (task.instance_id, other.id)) == {other.id}  # not sam's request
+
+
+def test_a_candidate_still_reads_the_request_once_a_colleague_claimed_its_task(engine, countersign):
+    people, task = countersign
+    engine.tasks.claim(task.id, people["fay"])
+    # fred may open the task (see_task), so he may read what it is about: instance and trail.
+    assert engine.tasks.get(task.id, people["fred"]).task.assignee == "fay"
+    assert engine.runtime.get(task.instance_id, people["fred"]).id == task.instance_id
+    assert engine.history.events(task.instance_id, people["fred"])
+    # Someone in no candidate group still may not.
+    outsider = add_users(engine, ed="marketing")["ed"]
+    with pytest.raises(ApprovalsError):
+        engine.runtime.get(task.instance_id, outsider)

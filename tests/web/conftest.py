@@ -25,6 +25,7 @@ PEOPLE = {
     "sam": ["sales_rep"],
     "sue": ["sales_rep"],
     "mona": ["sales_manager"],
+    "milo": ["sales_manager"],
     "fay": ["finance"],
     "ann": ["auditor"],
 }

@@ -180,3 +180,23 @@ def test_a_revision_form_starts_from_the_request_and_an_approval_starts_blank(ui
     ]
     page = ui.signed_in("sam").get(f"/ui/tasks/{revision.id}").text
     assert 'value="ACME Trading"' in page and 'value="100000"' in page and 'value="P-100"' in page
+
+
+def test_two_managers_claiming_at_once_one_wins_the_other_is_told(ui: Ui) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, task_id = start_contract(ui)
+    clients = [ui.signed_in(name) for name in ("mona", "milo")]
+    tokens = [csrf_of(c.get("/ui/inbox")) for c in clients]
+
+    def claim(i: int) -> int:
+        return clients[i].post(f"/ui/tasks/{task_id}/claim", data={"csrf_token": tokens[i]}).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(claim, range(2)))
+    assert statuses == [302, 409]  # one claimed it; the other gets the conflict as a page
+    holder = ui.engine.tasks.get(task_id, ui.engine.identity.actor("mona")).task.assignee
+    assert holder in ("mona", "milo")
+    loser = clients[1] if holder == "mona" else clients[0]
+    page = loser.get(f"/ui/tasks/{task_id}").text
+    assert "/claim" not in page and f"{holder} holds this task" in page

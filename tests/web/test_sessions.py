@@ -140,3 +140,24 @@ def test_repeated_wrong_passwords_are_throttled_with_a_page(ui: Ui) -> None:
     assert statuses[0] == 401 and statuses[-1] == 429
     last = visitor.post("/ui/sign-in", data={"name": "sue", "password": PASSWORD, "csrf_token": token})
     assert last.status_code == 429 and "try again in" in last.text
+
+
+def test_a_session_holds_on_another_server_process_and_sign_out_there_ends_it_here(ui: Ui) -> None:
+    from engine import Engine
+    from server.app import create_app
+    from server.settings import ServerSettings
+    from tests.api.conftest import serve
+
+    other_engine = Engine(ui.engine.settings)  # a second server on the same database, its own caches
+    other_url, stop = serve(create_app(other_engine, ServerSettings()))
+    try:
+        sam = ui.signed_in("sam")
+        cookie = {"approvals_session": sam.cookies["approvals_session"]}
+        with httpx.Client(base_url=other_url, cookies=cookie, timeout=30) as there:
+            assert there.get("/ui/requests").status_code == 200
+            token = csrf_of(there.get("/ui/requests"))
+            assert there.post("/ui/sign-out", data={"csrf_token": token}).status_code == 302
+        assert httpx.get(ui.url + "/ui/requests", cookies=cookie).status_code == 302  # ended here too
+    finally:
+        stop()
+        other_engine.close()

@@ -12,9 +12,7 @@ from web.blueprint import engine
 def model_names() -> dict[str, Any]:
     """Model key -> its name as deployed in the latest version: a {language: name} table or a string."""
     if "model_names" not in g:
-        names: dict[str, Any] = {}
-        for summary in engine().repository.list_models():
-            info = engine().repository.get_version(summary.model_key).info
-            names[summary.model_key] = info.get("name") or summary.name or summary.model_key
-        g.model_names = names
+        g.model_names = {
+            s.model_key: s.names or s.name or s.model_key for s in engine().repository.list_models()
+        }
     return g.model_names
