@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from flask import Flask, Response, g, redirect, render_template, url_for
 
+from engine import access
 from engine.errors import Problem
 from server.errors import register_error_pages
 from web import assets, i18n, session
@@ -19,7 +20,11 @@ from web.pages import (  # noqa: F401 (their routes)
     auth_pages,
     diagram_pages,
     inbox_pages,
+    instance_pages,
+    operations_pages,
+    overview_pages,
     request_pages,
+    search_pages,
     settings_pages,
     task_pages,
 )
@@ -57,5 +62,7 @@ def register(app: Flask) -> None:
         csrf_field=session.CSRF_FIELD,
         csrf_header=session.CSRF_HEADER,
         vendor=_vendor,
+        # The header's links to the auditors' and operators' pages; the pages ask the engine again.
+        reads_everything=access.reads_everything,
     )
     register_error_pages(app, PREFIX + "/", _error_page)
