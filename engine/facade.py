@@ -3,6 +3,7 @@ identity), sharing one database, one clock and one unit of work."""
 
 from __future__ import annotations
 
+from engine.audit.service import AuditService
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
 from engine.decisions.service import DecisionService
@@ -52,6 +53,7 @@ class Engine:
         self.tasks = TaskService(self.db, self.repository, self.uow, self.identity, self.clock)
         self.history = HistoryService(self.db, self.settings)
         self.decisions = DecisionService(self.repository)
+        self.audit = AuditService(self.repository, self.runtime, self.history)
         self.timers = TimerService(
             self.db, self.repository, self.runtime, self.uow, self.clock, self.settings
         )

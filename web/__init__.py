@@ -7,6 +7,7 @@ SpiffWorkflow, ``engine.store``, the API's routes or the CLI (import-linter hold
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from flask import Flask, Response, g, redirect, render_template, url_for
@@ -54,6 +55,11 @@ def to_start_page() -> Response:
     return redirect(url_for("web.index"))  # type: ignore[return-value]
 
 
+def _json_text(value: object) -> str:
+    """A value of process data as text: strings as they are, the rest as JSON (Chinese unescaped)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
 def register(app: Flask) -> None:
     app.register_blueprint(bp, url_prefix=PREFIX)
     i18n.install(app.jinja_env, lambda: g.get("locale", "en"), lambda: g.get("time_zone"))
@@ -65,4 +71,5 @@ def register(app: Flask) -> None:
         # The header's links to the auditors' and operators' pages; the pages ask the engine again.
         reads_everything=access.reads_everything,
     )
+    app.jinja_env.filters["json_text"] = _json_text
     register_error_pages(app, PREFIX + "/", _error_page)

@@ -1,5 +1,6 @@
 // Shows a process diagram with bpmn.io's viewer (served from this server, web/assets.py) and marks
-// the elements a page names: `data-highlight` (where the instance waits) and `data-done`.
+// the elements a page names: `data-highlight` (where the instance waits) and `data-done`; or, on the
+// instance page, `data-path`: the path taken (elements passed, flows taken, loops, incidents).
 // Without JavaScript, or if the viewer fails, the page says so and everything else still works.
 (function () {
   "use strict";
@@ -21,6 +22,7 @@
         ids.split(" ").filter((id) => id && registry.get(id)).forEach((id) => canvas.addMarker(id, marker));
       mark(box.dataset.done || "", "done");
       mark(box.dataset.highlight || "", "current");
+      if (box.dataset.path) markPath(JSON.parse(box.dataset.path), canvas, registry, viewer.get("overlays"));
       canvas.zoom("fit-viewport", "auto");
       // On a phone the whole process is too small to read: show the current step at full size.
       var current = (box.dataset.highlight || "").split(" ").map(function (id) { return registry.get(id); })
@@ -35,6 +37,24 @@
         });
       }
       box.dataset.ready = "true";
+      box.dispatchEvent(new CustomEvent("diagram:ready", { detail: { viewer: viewer } }));
     })
     .catch(failed);
+
+  function markPath(path, canvas, registry, overlays) {
+    const each = (ids, marker) =>
+      (ids || []).filter((id) => registry.get(id)).forEach((id) => canvas.addMarker(id, marker));
+    each(path.done, "done");
+    each(path.flows, "taken");
+    each(path.current, "current");
+    each(path.incidents, "incident");
+    Object.keys(path.loops || {}).forEach(function (id) {
+      if (!registry.get(id)) return;
+      const badge = document.createElement("span");
+      badge.className = "loop-badge";
+      badge.textContent = "×" + path.loops[id];
+      badge.title = path.loops[id] + "×";
+      overlays.add(id, "loop", { position: { top: -12, right: 12 }, html: badge });
+    });
+  }
 })();
