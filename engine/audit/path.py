@@ -92,11 +92,9 @@ class PathTaken:
     flows: dict[str, int]  # sequence flow id -> how many times it was taken (at least 1 when taken)
     current: list[str] = field(default_factory=list)  # where tokens wait now
     incidents: list[str] = field(default_factory=list)  # where the instance is stuck on an error
-
-    @property
-    def loops(self) -> dict[str, int]:
-        """Elements passed more than once: a rework loop or a repeated round."""
-        return {element: n for element, n in self.visits.items() if n > 1}
+    # The activities passed more than once (a rework loop, a repeated round); the gateways and
+    # events on the loop's way are counted in ``visits`` but not repeated here.
+    loops: dict[str, int] = field(default_factory=dict)
 
 
 def trace_path(events: Sequence[TrailEvent], diagram: Diagram, ended: bool) -> PathTaken:
@@ -146,9 +144,14 @@ def trace_path(events: Sequence[TrailEvent], diagram: Diagram, ended: bool) -> P
     # A waiting element's outgoing flow is taken when the wait ended, not when it began.
     left = {e: visits[e] - (1 if e in waiting else 0) for e in visits}
     _fill_silent(visits, left, flows, diagram)
+    loops = {e: n for e, n in visits.items() if n > 1 and _is_activity(diagram.elements[e].kind)}
     if ended:
-        return PathTaken(visits, dict(flows))
-    return PathTaken(visits, dict(flows), sorted(waiting), sorted(trouble))
+        return PathTaken(visits, dict(flows), loops=loops)
+    return PathTaken(visits, dict(flows), sorted(waiting), sorted(trouble), loops)
+
+
+def _is_activity(kind: str) -> bool:
+    return kind.endswith("Task") or kind in ("task", "subProcess", "callActivity", "transaction")
 
 
 def _same_kind(arrival: str, end: str) -> bool:

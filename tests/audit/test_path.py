@@ -46,6 +46,7 @@ def test_a_rework_loop_is_counted_and_the_branches_not_taken_stay_unmarked(engin
     path = engine.audit.instance(iid, SYSTEM).path
     # The clock stands still in tests: passes are told apart by the trail, not by time stamps.
     assert path.loops["manager_review"] == 2 and path.loops["finance_review"] == 2
+    assert "round_start" not in path.loops and "cs_split" not in path.loops  # the badges are on activities
     assert path.visits["revise"] == 1 and path.visits["record_signing"] == 1
     # silent elements on the way: the start event, the round's merging gateway, the countersign's
     # subprocess, its start and its parallel fork and join

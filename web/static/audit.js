@@ -36,6 +36,8 @@
     if (!element) return;
     canvas.addMarker(id, "selected");
     diagram.get("selection").select(element);
+    // The whole process fits the box at a scale too small to read: come close enough to read the step.
+    if (canvas.zoom() < 0.9) canvas.zoom(1);
     canvas.scrollToElement(element);
   }
   function select(id) {
@@ -73,6 +75,15 @@
         }
       });
       if (selected) highlightOnDiagram(selected);
+      const canvas = diagram.get("canvas");
+      document.querySelectorAll("[data-zoom]").forEach(function (button) {
+        button.hidden = false;
+        button.addEventListener("click", function () {
+          const how = button.dataset.zoom;
+          if (how === "fit") canvas.zoom("fit-viewport", "auto");
+          else canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8));
+        });
+      });
     });
   }
   window.approvalsTrail = { select: select };

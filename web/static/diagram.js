@@ -44,7 +44,10 @@
   function markPath(path, canvas, registry, overlays) {
     const each = (ids, marker) =>
       (ids || []).filter((id) => registry.get(id)).forEach((id) => canvas.addMarker(id, marker));
-    each(path.done, "done");
+    // A subprocess is a frame around its steps: outlined, not filled, so its steps stay readable.
+    (path.done || []).filter((id) => registry.get(id)).forEach(function (id) {
+      canvas.addMarker(id, registry.get(id).type === "bpmn:SubProcess" ? "done-frame" : "done");
+    });
     each(path.flows, "taken");
     each(path.current, "current");
     each(path.incidents, "incident");
