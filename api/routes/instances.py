@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, url_for
@@ -15,6 +16,7 @@ from api.schemas.instances import (
     InstanceListQuery,
     InstancePageSchema,
     InstanceSchema,
+    PathSchema,
     StartBody,
     VerificationSchema,
 )
@@ -154,3 +156,17 @@ def history(engine: Engine, actor: Actor, instance_id: int) -> dict[str, Any]:
 )
 def verify(engine: Engine, actor: Actor, instance_id: int) -> ChainVerification:
     return engine.history.verify(instance_id, actor)
+
+
+@bp.get("/instances/<id:instance_id>/path")
+@operation(
+    "The path an instance took on its version's diagram",
+    description="Read back from its audit trail: the elements passed and how often, the sequence flows "
+    "taken, the activities passed more than once, where it waits now and where it is stuck "
+    "(docs/auditors.md).",
+    response=PathSchema,
+    errors=(404,),
+)
+def path(engine: Engine, actor: Actor, instance_id: int) -> dict[str, Any]:
+    taken = engine.audit.instance(instance_id, actor).path
+    return {"instance_id": instance_id, **asdict(taken)}

@@ -134,3 +134,27 @@ class VerificationSchema(Schema):
         required=True, metadata={"description": "events from before the chain was keyed (weaker evidence)"}
     )
     description = fields.Function(lambda v: v.describe(), required=True, metadata={"type": "string"})
+
+
+class PathSchema(Schema):
+    instance_id = fields.Integer(required=True)
+    visits = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "element id -> how many times a token passed it (0: never)"},
+    )
+    flows = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "sequence flow id -> how many times it was taken (only those taken)"},
+    )
+    loops = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "activities passed more than once (a rework loop, a second round)"},
+    )
+    current = fields.List(fields.String(), required=True, metadata={"description": "where tokens wait now"})
+    incidents = fields.List(fields.String(), required=True, metadata={"description": "where it is stuck"})

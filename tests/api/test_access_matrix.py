@@ -224,6 +224,7 @@ ROUTES = [
     ),
     Route("GET", "/instances/1/history", (200, 200, 200, 200, 401), call=lambda e, a: e.history.events(1, a)),
     Route("GET", "/instances/1/verify", (200, 200, 200, 200, 401), call=lambda e, a: e.history.verify(1, a)),
+    Route("GET", "/instances/1/path", (200, 200, 200, 200, 401), call=lambda e, a: e.audit.instance(1, a)),
     # tasks (task 1 is the finance review)
     Route("GET", "/tasks", (200, 200, 200, 200, 401), call=lambda e, a: e.tasks.list(a)),
     Route("GET", "/tasks/counts", (200, 200, 200, 200, 401), call=lambda e, a: e.tasks.inbox_counts(a)),
