@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-# A token passed the element (one per pass; several events of one command at one element are one pass).
+# A token passed the element: each pass leaves at most one event of each of these types there.
 _PASSING = {
     "task_passed",
     "gateway_decision",
@@ -24,20 +24,21 @@ _PASSING = {
     "end_event",
     "event_thrown",
     "event_caught",
+    "message_received",
+    "signal_received",
     "timer_fired",
     "call_activity_completed",
     "external_task_completed",
     "external_task_bpmn_error",
 }
-# A token arrived and waits there (a user task by its task id, other waits by element) until one of
-# the ending events; a timer waits only on a catch event (a boundary timer is not where a token is).
-_ARRIVALS = {
-    "task_created",
-    "external_task_created",
-    "call_activity_started",
-    "message_awaited",
-    "signal_awaited",
-}
+# A token arrived at an activity and waits there (a user task by its task id, other waits by element)
+# until one of the ending events.
+_ARRIVALS = {"task_created", "external_task_created", "call_activity_started"}
+# Waits that are not yet a pass: the token sits before a catch event (after an event-based gateway,
+# several at once) until one of them is caught. On a boundary event or an event subprocess's start
+# they are no position at all: the token is on the activity or nowhere.
+_ARMED = {"message_awaited", "signal_awaited", "timer_scheduled"}
+_WAITING_EVENTS = ("intermediateCatchEvent", "receiveTask")
 _TASK_ENDS = {"task_completed", "task_cancelled"}
 _WAIT_ENDS = {
     "external_task_completed",
@@ -46,6 +47,8 @@ _WAIT_ENDS = {
     "call_activity_completed",
     "call_activity_error",
     "event_caught",
+    "message_received",
+    "signal_received",
     "message_wait_cancelled",
     "signal_wait_cancelled",
     "timer_fired",
@@ -113,8 +116,8 @@ def trace_path(events: Sequence[TrailEvent], diagram: Diagram, ended: bool) -> P
         previous = (event.type, element)
         if element is None or element not in diagram.elements:
             continue
-        catch = diagram.elements[element].kind == "intermediateCatchEvent"
-        arrival = event.type in _ARRIVALS or (event.type == "timer_scheduled" and catch)
+        arrival = event.type in _ARRIVALS
+        armed = event.type in _ARMED and diagram.elements[element].kind in _WAITING_EVENTS
         if (event.type in _PASSING or arrival) and not same_batch:
             counts[element][event.type] += 1
         if event.type in _PASSING or arrival:
@@ -123,7 +126,7 @@ def trace_path(events: Sequence[TrailEvent], diagram: Diagram, ended: bool) -> P
             for taken in event.data.get("taken", ()):
                 if taken.get("flow"):
                     flows[taken["flow"]] += 1
-        if arrival:
+        if arrival or armed:
             if event.task_id is not None:
                 open_tasks[event.task_id] = element
             else:
@@ -142,8 +145,8 @@ def trace_path(events: Sequence[TrailEvent], diagram: Diagram, ended: bool) -> P
     waiting = set(open_tasks.values()) | {e for e, n in open_waits.items() if n > 0}
     visits = {e: max(counts[e].values(), default=0) if e in counts else 0 for e in diagram.elements}
     # A waiting element's outgoing flow is taken when the wait ended, not when it began.
-    left = {e: visits[e] - (1 if e in waiting else 0) for e in visits}
-    _fill_silent(visits, left, flows, diagram)
+    left = {e: max(0, visits[e] - (1 if e in waiting else 0)) for e in visits}
+    _fill_silent(visits, left, flows, diagram, waiting)
     loops = {e: n for e, n in visits.items() if n > 1 and _is_activity(diagram.elements[e].kind)}
     if ended:
         return PathTaken(visits, dict(flows), loops=loops)
@@ -154,17 +157,14 @@ def _is_activity(kind: str) -> bool:
     return kind.endswith("Task") or kind in ("task", "subProcess", "callActivity", "transaction")
 
 
-def _same_kind(arrival: str, end: str) -> bool:
-    """``event_caught`` ends a message or a signal wait; the others end only their own kind."""
-    return end == "event_caught" or end.split("_")[0] == arrival.split("_")[0]
-
-
 def _decides(diagram: Diagram, element: str) -> bool:
     kind = diagram.elements[element].kind if element in diagram.elements else ""
     return kind in _DECIDING and sum(1 for f in diagram.flows.values() if f.source == element) > 1
 
 
-def _fill_silent(visits: dict[str, int], left: dict[str, int], flows: Counter[str], diagram: Diagram) -> None:
+def _fill_silent(
+    visits: dict[str, int], left: dict[str, int], flows: Counter[str], diagram: Diagram, waiting: set[str]
+) -> None:
     """Mark the silent elements on the way between recorded ones, until nothing changes, then the
     flows taken: a silent element was passed when tokens arrived along its incoming flows and, unless
     it ends a path, went on to an element that was passed."""
@@ -201,9 +201,13 @@ def _fill_silent(visits: dict[str, int], left: dict[str, int], flows: Counter[st
                     count = min(1, max((visits.get(f.target, 0) for f in outgoing[element_id]), default=0))
             else:
                 arrived = sum(arriving(f) for f in incoming[element_id])
-                onward = max((visits.get(f.target, 0) for f in outgoing[element_id]), default=arrived)
+                # on to an element passed, or to one the token waits at (an event-based gateway's events)
+                onward = max(
+                    (max(visits.get(f.target, 0), f.target in waiting) for f in outgoing[element_id]),
+                    default=arrived,
+                )
                 count = min(arrived, onward)
-            if count:
+            if count > 0:
                 visits[element_id] = left[element_id] = count
                 changed = True
     for flow in diagram.flows.values():

@@ -137,7 +137,11 @@ def test_auditors_read_history_and_verify_it_but_change_nothing(api: Api, counte
     assert all(len(e["hash"]) == 64 for e in events)
 
     path = auditor.get("/instances/1/path").json()
-    assert path["visits"]["finance_review"] == 1 and path["current"] == ["legal_review"] and not path["incidents"]
+    assert (
+        path["visits"]["finance_review"] == 1
+        and path["current"] == ["legal_review"]
+        and not path["incidents"]
+    )
     assert all(path["visits"][element] for element in path["current"]) and path["flows"]
     verified = auditor.get("/instances/1/verify").json()
     assert verified == {

@@ -104,3 +104,19 @@ def test_a_step_that_failed_is_an_incident_where_it_failed_while_the_task_stays_
     path = engine.audit.instance(iid, SYSTEM).path
     assert path.incidents == ["compute"] and path.current == ["check"]
     assert path.visits["compute"] == 0 and "f2" not in path.flows
+
+
+def test_an_instance_waiting_for_a_message_stands_at_both_catch_events_until_one_comes(engine):
+    p = contracts(engine)
+    iid = p.start("sam", contract(800_000, available_credit=500_000))
+    p.approve(iid, "manager_review", "mona")
+    p.approve(iid, "finance_review", "fay")
+    path = engine.audit.instance(iid, SYSTEM).path
+    assert path.current == ["credit_decided", "credit_timeout"]  # the message, or the timer
+    assert path.visits["await_credit"] == 1 and path.visits["credit_verdict"] == 0
+    key = p.info(iid).business_key
+    engine.events.correlate_message("credit_decision", key, {"credit_approved": True}, p.staff["cara"])
+    path = engine.audit.instance(iid, SYSTEM).path
+    assert path.current == ["vp_approval"] and path.visits["credit_decided"] == 1
+    assert path.visits["credit_timeout"] == 0 and path.flows["Flow_await_credit_to_credit_decided"] == 1
+    assert "Flow_await_credit_to_credit_timeout" not in path.flows

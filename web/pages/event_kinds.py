@@ -56,6 +56,8 @@ KINDS = {
     "signal_awaited": (N_("Waiting for a signal"), "waits"),
     "message_wait_cancelled": (N_("No longer waiting for a message"), "waits"),
     "signal_wait_cancelled": (N_("No longer waiting for a signal"), "waits"),
+    "message_received": (N_("Message received"), "waits"),
+    "signal_received": (N_("Signal received"), "waits"),
     "event_caught": (N_("Event caught"), "waits"),
     "event_thrown": (N_("Event thrown"), "waits"),
     "end_event": (N_("Path ended"), "instance"),
