@@ -27,7 +27,28 @@ class Period:
             raise InvalidInput(f"since: a period is at most {MAX_DAYS} days")
 
     @classmethod
+    def chosen(
+        cls,
+        now: datetime,
+        days: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Period:
+        """What a page or a query asks for: ``since``/``until`` (``until`` defaults to now, ``since``
+        to ``days`` before ``until``), or else the last ``days`` (30 by default) up to now."""
+        if since is None and until is None:
+            return cls.last_days(now, DEFAULT_DAYS if days is None else days)
+        until = until or now
+        if since is None:
+            since = until - timedelta(days=DEFAULT_DAYS if days is None else _checked(days))
+        return cls(since, until)
+
+    @classmethod
     def last_days(cls, now: datetime, days: int = DEFAULT_DAYS) -> Period:
-        if not 1 <= days <= MAX_DAYS:
-            raise InvalidInput(f"days must be between 1 and {MAX_DAYS}")
-        return cls(now - timedelta(days=days), now)
+        return cls(now - timedelta(days=_checked(days)), now)
+
+
+def _checked(days: int) -> int:
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"days must be between 1 and {MAX_DAYS}")
+    return days
