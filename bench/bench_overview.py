@@ -178,7 +178,7 @@ def bench(engine: Engine, repeat: int) -> list[tuple[str, float, str]]:
             lambda: engine.overview.processes(SYSTEM, Period.last_days(NOW)),
         ),
     ]
-    # cases += web_pages(engine)
+    cases += web_pages(engine)
     return [(label, *timed(run, repeat)) for label, run in cases]
 
 
@@ -217,8 +217,10 @@ def main() -> None:
                     with engine.db.engine.begin() as conn:
                         conn.execute(text("ANALYZE"))
                 filled = time.perf_counter() - start
-                print(f"\n{name}: {args.tasks:,} completed tasks of one version (and as many others) filled in "
-                      f"{filled:.1f} s; median of {args.repeat} runs")  # fmt: skip
+                print(
+                    f"\n{name}: {args.tasks:,} completed tasks of one version (and as many others) "
+                    f"filled in {filled:.1f} s; median of {args.repeat} runs"
+                )
                 results = bench(engine, args.repeat)
                 width = max(len(label) for label, _, _ in results)
                 for label, ms, result in results:

@@ -39,12 +39,16 @@ def test_the_processes_page_shows_the_engine_s_counts(ui: Ui, scenario: Scenario
     assert '<td class="num late">1</td>' in page.text  # the overdue price request, highlighted
     assert 'href="/ui/processes/price_float/1"' in page.text
     # Seven days, and a from/to pair of dates: the refused request ended before the 3rd (UTC).
-    assert cells(ui.signed_in("ann").get("/ui/processes?days=7").text, 'data-version="price_float/1"')[2] == "1"
+    assert (
+        cells(ui.signed_in("ann").get("/ui/processes?days=7").text, 'data-version="price_float/1"')[2] == "1"
+    )
     later = ui.signed_in("ann").get("/ui/processes?from=2026-03-03&to=2026-03-09")
     assert cells(later.text, 'data-version="price_float/1"')[2] == "0"
 
 
-def test_the_heat_map_page_has_the_figures_in_its_table_and_for_the_diagram(ui: Ui, scenario: Scenario) -> None:
+def test_the_heat_map_page_has_the_figures_in_its_table_and_for_the_diagram(
+    ui: Ui, scenario: Scenario
+) -> None:
     page = ui.signed_in("ann").get("/ui/processes/price_float/1?days=30")
     assert page.status_code == 200, page.text
     # Waits of 10 h, 11.1 h, 18.2 h, 27.4 h, 46.5 h: median 18.2 h, p90 38.9 h, shown to two figures.
@@ -69,7 +73,9 @@ def test_the_api_gives_the_same_figures(ui: Ui, scenario: Scenario) -> None:
     assert manager["completed"]["median_seconds"] == pytest.approx(18 * 3600 + 14 * 60, abs=0.01)
     since = (scenario.start + timedelta(hours=15)).isoformat()
     later = api.get("/api/v1/models/price_float/versions/1/waits", params={"since": since}).json()
-    assert next(e for e in later["elements"] if e["element_id"] == "approve_manager")["completed"]["count"] == 3
+    assert (
+        next(e for e in later["elements"] if e["element_id"] == "approve_manager")["completed"]["count"] == 3
+    )
 
 
 def test_an_employee_gets_403_and_a_bad_period_a_400_naming_it(ui: Ui, scenario: Scenario) -> None:
