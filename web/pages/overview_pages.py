@@ -24,7 +24,7 @@ from web.pages.names import model_names
 DAY_CHOICES = (7, 30, 90)
 # Upper bounds of the heat levels 1–4, in seconds; level 5 is anything longer. Fixed, not relative to
 # the slowest task: a colour means the same wait on every version's map.
-HEAT_BOUNDS = (3600, 8 * 3600, 24 * 3600, 3 * 24 * 3600)
+HEAT_BOUNDS = (4 * 3600, 24 * 3600, 2 * 24 * 3600, 5 * 24 * 3600)
 
 
 @bp.app_template_filter("duration")

@@ -32,9 +32,22 @@
           row.textContent = line;
           badge.appendChild(row);
         });
-        overlays.add(spot.id, "heat", { position: { bottom: -4, left: -8 }, html: badge });
+        // Scaled with the diagram, but never below legible: a whole process fits a window only small.
+        overlays.add(spot.id, "heat", {
+          position: { bottom: -4, left: -8 },
+          scale: { min: 0.8, max: 1.2 },
+          html: badge,
+        });
       });
-      canvas.zoom("fit-viewport", "auto");
+      // The whole process, with room right and below for the badges of the last tasks, so that none
+      // is cut off or covers bpmn.io's watermark in the bottom-right corner.
+      const inner = canvas.viewbox().inner;
+      canvas.viewbox({
+        x: inner.x - 20,
+        y: inner.y - 20,
+        width: inner.width + 20 + 240,
+        height: inner.height + 20 + 90,
+      });
       box.dataset.ready = "true";
     })
     .catch(failed);
