@@ -148,18 +148,20 @@ class OverviewService:
     # --- counts --------------------------------------------------------------------------------
 
     def _instance_counts(self, conn: Connection, period: Period) -> dict[tuple[int, str], int]:
+        """Two queries, each one range of ``ix_process_instances_status_ended_at_version_id``: an OR
+        of the two conditions would read every instance."""
         p = process_instances.c
-        ended_in_period = (
+        now = select(p.version_id, p.status, func.count()).where(p.status.in_((RUNNING, SUSPENDED)))
+        ended = select(p.version_id, p.status, func.count()).where(
             p.status.in_((COMPLETED, CANCELLED))
             & (p.ended_at >= range_bound(period.since, low=True))
             & (p.ended_at < range_bound(period.until, low=True))
         )
-        rows = conn.execute(
-            select(p.version_id, p.status, func.count())
-            .where(p.status.in_((RUNNING, SUSPENDED)) | ended_in_period)
-            .group_by(p.version_id, p.status)
-        )
-        return {(version_id, status): count for version_id, status, count in rows}
+        counts: dict[tuple[int, str], int] = {}
+        for query in (now, ended):
+            for version_id, status, count in conn.execute(query.group_by(p.version_id, p.status)):
+                counts[(version_id, status)] = count
+        return counts
 
     def _task_counts(self, conn: Connection, now: datetime) -> dict[int, tuple[int, int]]:
         c = user_tasks.c

@@ -178,6 +178,8 @@ process_instances = Table(
     Index("ix_process_instances_initiator", "initiator"),
     Index("ix_process_instances_business_key", "business_key"),
     Index("ix_process_instances_started_at", "started_at"),
+    # The process overview's counts per version (engine/overview): running now, ended in a period.
+    Index("ix_process_instances_status_ended_at_version_id", "status", "ended_at", "version_id"),
 )
 
 business_key_sequences = Table(
