@@ -166,9 +166,11 @@ class OverviewService:
     def _task_counts(self, conn: Connection, now: datetime) -> dict[int, tuple[int, int]]:
         c = user_tasks.c
         overdue = case((c.due_at < range_bound(now, low=True), 1), else_=0)
+        # Per version (version_id first, as in ix_user_tasks_version_waits): a range of the index
+        # each, instead of every open task's row found through the status index.
         rows = conn.execute(
             select(c.version_id, func.count(), func.coalesce(func.sum(overdue), 0))
-            .where(c.status == OPEN)
+            .where((c.status == OPEN) & c.version_id.in_(select(model_versions.c.id)))
             .group_by(c.version_id)
         )
         return {version_id: (int(count), int(late)) for version_id, count, late in rows}

@@ -251,9 +251,17 @@ user_tasks = Table(
     Index("ix_user_tasks_instance_id_status", "instance_id", "status"),
     # The inbox's business key filter: one request, or a prefix range ("MKT-2026-*").
     Index("ix_user_tasks_business_key", "business_key"),
-    # The process overview: a version's completed tasks in a period, its open ones, each wait read
-    # off the index alone (engine/overview).
-    Index("ix_user_tasks_version_waits", "version_id", "status", "completed_at", "element_id", "created_at"),
+    # The process overview: a version's completed tasks in a period, its open and overdue ones, each
+    # read off the index alone (engine/overview).
+    Index(
+        "ix_user_tasks_version_waits",
+        "version_id",
+        "status",
+        "completed_at",
+        "element_id",
+        "created_at",
+        "due_at",
+    ),
 )
 # The inbox's two orders, ending in the id tie-break, so a page is read off an index in order and
 # the scan stops at the page's end instead of sorting every open task.

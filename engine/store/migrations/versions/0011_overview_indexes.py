@@ -14,11 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Covering: the overview computes each wait from the index alone, never reading a task's row.
+    # Covering: the overview computes each wait, and counts each version's open and overdue tasks,
+    # from the index alone, never reading a task's row.
     op.create_index(
         "ix_user_tasks_version_waits",
         "user_tasks",
-        ["version_id", "status", "completed_at", "element_id", "created_at"],
+        ["version_id", "status", "completed_at", "element_id", "created_at", "due_at"],
     )
     # Instances by status, those ended in a period, per version: counted from the index alone.
     op.create_index(
