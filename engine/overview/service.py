@@ -21,6 +21,7 @@ from engine.overview.period import Period
 from engine.statuses import CANCELLED, COMPLETED, INCIDENT, OPEN, RUNNING, SUSPENDED
 from engine.store.bounds import range_bound
 from engine.store.database import Database
+from engine.store.fastpath import plain_rows
 from engine.store.schema import (
     UTCDateTime,
     external_tasks,
@@ -202,7 +203,7 @@ class OverviewService:
         self, conn: Connection, kind: str, key: Any, start: Any, end: Any, source: Any, where: Any
     ) -> dict:
         seconds = seconds_between(self.db.dialect, start, end)
-        rows = conn.execute(select(key, seconds).select_from(source).where(where)).all()
+        rows = plain_rows(conn, select(key, seconds).select_from(source).where(where))
         return {(kind, element): figures for element, figures in summarise(rows).items()}
 
     def _names(self, conn: Connection, version_id: int, elements: set[str]) -> dict[str, str | None]:
