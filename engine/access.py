@@ -197,6 +197,14 @@ def list_timers(actor: Actor) -> Verdict:
     )
 
 
+def read_overview(actor: Actor) -> Verdict:
+    """The process overview: counts and waiting times across every instance of every model."""
+    return _unless(
+        reads_everything(actor),
+        f"only members of {ADMIN}, {AUDITOR} or {PROCESS_OWNER} read the process overview",
+    )
+
+
 # --- external tasks (Camunda's worker API) ---------------------------------------------------
 
 

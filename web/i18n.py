@@ -293,3 +293,19 @@ def format_amount(value: Any, currency: str | None, locale: str) -> str:
     if not currency:
         return format_decimal(number, locale=babel_locale)
     return format_currency(number, currency.upper(), locale=babel_locale)
+
+
+def format_duration(seconds: float, locale: str) -> str:
+    """A wait, short, to two significant figures at most: "45 min", "2.5 h", "3.2 d", "41 d" (minutes
+    under an hour, hours under two days, then days: a wait of 30 hours reads better than "1 day")."""
+    if seconds < 60:
+        return gettext(locale, "under a minute")
+    if seconds < 3600:
+        return gettext(locale, "%(n)s min", n=round(seconds / 60))
+    if seconds < 48 * 3600:
+        return gettext(locale, "%(n)s h", n=_short(seconds / 3600))
+    return gettext(locale, "%(n)s d", n=_short(seconds / 86400))
+
+
+def _short(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0") if value < 10 else str(round(value))

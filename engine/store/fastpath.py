@@ -95,3 +95,23 @@ def fast_writer(conn: Connection) -> FastWriter:
     if writer is None:
         writer = _WRITERS[conn.dialect] = FastWriter(conn.dialect)
     return writer
+
+
+def plain_rows(conn: Connection, statement: Any) -> list[tuple]:
+    """All rows of a read as the DBAPI gives them, without SQLAlchemy's result rows: half the cost of
+    ``conn.execute(…).all()`` at 100,000 rows (the process overview's waits). Only for columns whose
+    values need no conversion (text, integers, floats): result processors are not applied. The
+    statement is compiled on each call (its values are bound in it), bind processors included."""
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    for name, bind in compiled.binds.items():
+        processor = bind.type.bind_processor(conn.dialect)
+        if processor is not None and name in params:
+            params[name] = processor(params[name])
+    values = tuple(params[name] for name in compiled.positiontup) if compiled.positional else params
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(compiled.string, values)
+        return cursor.fetchall()
+    finally:
+        cursor.close()

@@ -178,6 +178,8 @@ process_instances = Table(
     Index("ix_process_instances_initiator", "initiator"),
     Index("ix_process_instances_business_key", "business_key"),
     Index("ix_process_instances_started_at", "started_at"),
+    # The process overview's counts per version (engine/overview): running now, ended in a period.
+    Index("ix_process_instances_status_ended_at_version_id", "status", "ended_at", "version_id"),
 )
 
 business_key_sequences = Table(
@@ -249,6 +251,17 @@ user_tasks = Table(
     Index("ix_user_tasks_instance_id_status", "instance_id", "status"),
     # The inbox's business key filter: one request, or a prefix range ("MKT-2026-*").
     Index("ix_user_tasks_business_key", "business_key"),
+    # The process overview: a version's completed tasks in a period, its open and overdue ones, each
+    # read off the index alone (engine/overview).
+    Index(
+        "ix_user_tasks_version_waits",
+        "version_id",
+        "status",
+        "completed_at",
+        "element_id",
+        "created_at",
+        "due_at",
+    ),
 )
 # The inbox's two orders, ending in the id tie-break, so a page is read off an index in order and
 # the scan stops at the page's end instead of sorting every open task.

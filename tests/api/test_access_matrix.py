@@ -22,6 +22,7 @@ from engine import Engine
 from engine.actor import Actor
 from engine.errors import Conflict, PermissionDenied
 from engine.external.service import ExternalTaskQuery, TopicRequest
+from engine.overview import Period
 from engine.repository.bundle import Bundle
 from engine.store.schema import timers
 from tests.api.conftest import PASSWORD, ROLES, Api, Countersign, bundle_files
@@ -268,6 +269,19 @@ ROUTES = [
         prepare=_a_confirmation_waits,
         call=lambda e, a: e.events.broadcast_signal("product_recall", None, a),
     ),
+    # the process overview: for those who read everything
+    Route(
+        "GET",
+        "/overview",
+        (403, 200, 200, 200, 401),
+        call=lambda e, a: e.overview.processes(a, Period.last_days(e.clock.now())),
+    ),
+    Route(
+        "GET",
+        "/models/countersign/versions/1/waits",
+        (403, 200, 200, 200, 401),
+        call=lambda e, a: e.overview.waits("countersign", 1, a, Period.last_days(e.clock.now())),
+    ),
     # timers: not for employees; only admins retry
     Route(
         "GET",
@@ -446,6 +460,7 @@ def test_every_documented_operation_is_in_the_matrix(api: Api) -> None:
         "/models/{key}/versions": "/models/countersign/versions",
         "/models/{key}/versions/{version}/files/{name}": "/models/countersign/versions/1/files/forms/approval.json",
         "/decisions/{key}/evaluate": "/decisions/routing/evaluate",
+        "/models/{key}/versions/{version}/waits": "/models/countersign/versions/1/waits",
     }
 
     def concrete(path: str) -> str:
