@@ -40,7 +40,10 @@ class Period:
             return cls.last_days(now, DEFAULT_DAYS if days is None else days)
         until = until or now
         if since is None:
-            since = until - timedelta(days=DEFAULT_DAYS if days is None else _checked(days))
+            try:
+                since = until - timedelta(days=DEFAULT_DAYS if days is None else _checked(days))
+            except OverflowError:
+                raise InvalidInput("until is too early: the period would start before the year 1")
         return cls(since, until)
 
     @classmethod

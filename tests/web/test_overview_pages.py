@@ -89,12 +89,14 @@ def test_an_employee_gets_403_and_a_bad_period_a_400_naming_it(ui: Ui, scenario:
     assert api.get("/api/v1/models/price_float/versions/1/waits").status_code == 403
     ann = ui.signed_in("ann")
     for query, named in (("days=12", "days"), ("days=x", "days"), ("from=2026-13-01", "from"),
-                         ("from=2026-03-05&to=2026-03-01", "to")):  # fmt: skip
+                         ("from=2026-03-05&to=2026-03-01", "to"), ("to=9999-12-31", "to"),
+                         ("to=0001-01-01", "to")):  # fmt: skip
         page = ann.get(f"/ui/processes?{query}")
         assert page.status_code == 400 and named in page.text, (query, page.status_code)
     assert ann.get("/ui/processes/price_float/9").status_code == 404
     api.headers["Authorization"] = f"Bearer {ui.engine.identity.issue_token('ann')}"
     for query, named in (("days=0", "days"), ("since=yesterday", "since"),
-                         ("since=2026-03-05T00:00:00Z&until=2026-03-01T00:00:00Z", "until")):  # fmt: skip
+                         ("since=2026-03-05T00:00:00Z&until=2026-03-01T00:00:00Z", "until"),
+                         ("until=0001-01-02T00:00:00Z", "until"), ("since=0001-01-01T00:00:00Z", "since")):  # fmt: skip
         answer = api.get(f"/api/v1/overview?{query}")
         assert answer.status_code == 400 and named in answer.text, (query, answer.text)

@@ -53,12 +53,18 @@ class PeriodChoice:
         return cls(int(raw), None, None)
 
     def period(self, now: datetime, zone: str) -> Period:
-        """From the start of ``start`` to the end of ``end`` (both days included) in ``zone``."""
+        """From the start of ``start`` to the end of ``end`` (both days included) in ``zone``; without
+        ``end``, up to now; without ``start``, the 30 days before ``end``'s end."""
         if self.days is not None:
             return Period.last_days(now, self.days)
         tz = ZoneInfo(zone)
         since = datetime.combine(self.start, time(), tz) if self.start else None
-        until = datetime.combine(self.end + timedelta(days=1), time(), tz) if self.end else None
+        try:
+            until = datetime.combine(self.end + timedelta(days=1), time(), tz) if self.end else None
+            if until and not since:
+                since = until - timedelta(days=DEFAULT_DAYS)
+        except OverflowError:
+            raise InvalidInput(f"to is out of range: {self.end}")
         if since and until and until <= since:
             raise InvalidInput("to must not be before from")
         return Period.chosen(now, None, since, until)
