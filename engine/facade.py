@@ -12,6 +12,7 @@ from engine.external.service import ExternalTaskService
 from engine.external.sync import sync_external
 from engine.history.service import HistoryService
 from engine.identity.service import IdentityService
+from engine.incidents.service import IncidentService
 from engine.records.filing import RecordFiling
 from engine.records.service import RecordService
 from engine.repository.service import RepositoryService
@@ -58,6 +59,7 @@ class Engine:
         self.events = EventService(self.db, self.repository, self.runtime, self.uow)
         self.records = RecordService(self.db)
         self.external = ExternalTaskService(self.db, self.uow, self.clock, self.settings)
+        self.incidents = IncidentService(self.db, self.runtime, self.timers, self.external)
 
     def upgrade_schema(self) -> None:
         migrate.upgrade(self.db)

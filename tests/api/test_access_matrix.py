@@ -44,7 +44,7 @@ class Route:
 
 
 def _suspend(api: Api, cs: Countersign) -> None:
-    api.engine.runtime.suspend(cs.instance.id, api.engine.identity.actor("root"))
+    api.engine.runtime.suspend(cs.instance.id, api.engine.identity.actor("root"), "audit")
 
 
 def _fay_claims(api: Api, cs: Countersign) -> None:
