@@ -57,22 +57,41 @@ def _since(instance_id: Any, element_id: Any = None) -> Any:
 
 
 def _kind(kind: str) -> Any:
-    return literal_column(f"'{kind}'", String).label("kind")  # a constant of ours, never input
+    return literal_column(f"'{kind}'", String)  # a constant of ours, never input
+
+
+COLUMNS = (
+    "kind",
+    "ref",
+    "instance_id",
+    "business_key",
+    "model_key",
+    "model_version",
+    "element_id",
+    "cause",
+    "since",
+    "attempts",
+)
+
+
+def _row(*columns: Any) -> Any:
+    """A select of one source, its columns named as every source names them."""
+    return select(*(c.label(name) for c, name in zip(columns, COLUMNS, strict=True)))
 
 
 def _timers() -> Any:
     return (
-        select(
+        _row(
             _kind(TIMER),
-            cast(timers.c.id, String).label("ref"),
-            timers.c.instance_id.label("instance_id"),
-            process_instances.c.business_key.label("business_key"),
-            timers.c.model_key.label("model_key"),
-            model_versions.c.version.label("model_version"),
-            timers.c.element_id.label("element_id"),
-            timers.c.last_error.label("cause"),
-            func.coalesce(_since(timers.c.instance_id, timers.c.element_id), timers.c.due_at).label("since"),
-            timers.c.attempts.label("attempts"),
+            cast(timers.c.id, String),
+            timers.c.instance_id,
+            process_instances.c.business_key,
+            timers.c.model_key,
+            model_versions.c.version,
+            timers.c.element_id,
+            timers.c.last_error,
+            func.coalesce(_since(timers.c.instance_id, timers.c.element_id), timers.c.due_at),
+            timers.c.attempts,
         )
         .select_from(
             timers.join(model_versions, model_versions.c.id == timers.c.version_id).outerjoin(
@@ -85,7 +104,7 @@ def _timers() -> Any:
 
 def _external_tasks() -> Any:
     return (
-        select(
+        _row(
             _kind(EXTERNAL_TASK),
             external_tasks.c.id,
             external_tasks.c.instance_id,
@@ -107,7 +126,7 @@ def _external_tasks() -> Any:
 def _calls() -> Any:
     parent = process_instances
     return (
-        select(
+        _row(
             _kind(CALL_ACTIVITY),
             cast(instance_calls.c.id, String),
             instance_calls.c.parent_instance_id,
@@ -133,7 +152,7 @@ def _calls() -> Any:
 
 def _stalls() -> Any:
     return (
-        select(
+        _row(
             _kind(STALLED),
             cast(process_instances.c.id, String),
             process_instances.c.id,

@@ -200,3 +200,21 @@ def test_a_panel_completed_one_process_per_command_reaches_its_end(cli):
         cli("complete", task, "--user", "fay", "--data", '{"decision": "approve"}')
     instance = json.loads(cli("instances", "--json").stdout)[0]
     assert instance["status"] == "completed"
+
+
+def test_cancel_suspend_and_resume_need_a_reason(cli):
+    cli("deploy", str(BENCH_MODELS / "bench_approval.bpmn"))
+    cli("users", "add", "sam", "--groups", "sales")
+    started = json.loads(cli("start", "bench_approval", "--user", "sam", "--json").stdout)
+    instance_id = str(started["instance"]["id"])
+    missing = cli("suspend", instance_id, ok=False)
+    assert missing.returncode == 2 and "--reason" in missing.stderr
+    blank = cli("cancel", instance_id, "--reason", " ", ok=False)
+    assert blank.returncode == 1 and "reason" in blank.stderr and "is required" in blank.stderr
+    assert json.loads(cli("instance", instance_id, "--json").stdout)["instance"]["status"] == "running"
+    cli("suspend", instance_id, "--reason", "customer on holiday")
+    cli("resume", instance_id, "--reason", "customer back")
+    cli("cancel", instance_id, "--reason", "customer withdrew", "--user", "sam")
+    events = json.loads(cli("history", instance_id, "--json").stdout)
+    reasons = [e["data"]["reason"] for e in events if "reason" in e["data"]]
+    assert reasons == ["customer on holiday", "customer back", "customer withdrew"]
