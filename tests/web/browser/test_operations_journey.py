@@ -1,5 +1,6 @@
 """An admin in Chromium: the operations page shows an incident with its cause, Retry moves it on, and a
-suspended request is resumed with a reason; screenshots in both languages for docs/ui.md."""
+suspended request is resumed with a reason; labelled and readable, with screenshots in both languages
+for docs/ui.md."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from selenium.webdriver.support.ui import Select
 from engine.actor import SYSTEM
 from engine.clock import ManualClock
 from tests.incidents.scenario import make_incidents
+from tests.web.browser.test_accessibility import audit
 from tests.web.browser.conftest import Page
 from tests.web.conftest import PASSWORD, Ui
 
@@ -25,6 +27,7 @@ def test_an_admin_retries_an_incident_and_resumes_a_request(page: Page, ui: Ui, 
     row = page.find(f"#incident-external_task-{made.external_task_id}")
     assert "the ledger is down" in row.text and "EXT-1" in row.text
     page.shot("operations-en")
+    audit(page)  # every field labelled, every text readable
 
     button = page.find(f"#incident-external_task-{made.external_task_id} button")
     page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
@@ -45,3 +48,4 @@ def test_an_admin_retries_an_incident_and_resumes_a_request(page: Page, ui: Ui, 
     page.open("/ui/operations")
     page.find(f"#suspended-{made.timer} .action-resume summary").click()
     page.shot("operations-zh")
+    audit(page)
