@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.call_activities import models as call_models
 from tests.cli.conftest import APPROVALS
 from tests.conftest import BENCH_MODELS, ON_POSTGRES
 from tests.factories import MODELS
@@ -218,3 +219,22 @@ def test_cancel_suspend_and_resume_need_a_reason(cli):
     events = json.loads(cli("history", instance_id, "--json").stdout)
     reasons = [e["data"]["reason"] for e in events if "reason" in e["data"]]
     assert reasons == ["customer on holiday", "customer back", "customer withdrew"]
+
+
+def test_incidents_are_listed_and_retried_from_the_command_line(cli):
+    (cli.dir / "parent.bpmn").write_text(call_models.PARENT)
+    cli("deploy", str(cli.dir / "parent.bpmn"))
+    cli("users", "add", "sam", "--groups", "sales")
+    started = json.loads(cli("start", "parent", "--user", "sam", "--data", '{"amount": 1}', "--json").stdout)
+    [incident] = json.loads(cli("incidents", "--json").stdout)
+    assert incident["kind"] == "call_activity" and incident["instance_id"] == started["instance"]["id"]
+    assert "cannot start 'child'" in incident["cause"]
+    assert "call_activity" in cli("incidents", "--kind", "call_activity").stdout
+    refused = cli("incidents", "retry", "call_activity", incident["id"], "--user", "sam", ok=False)
+    assert refused.returncode == 1 and "only admins" in refused.stderr
+    (cli.dir / "child.bpmn").write_text(call_models.child_model())
+    cli("deploy", str(cli.dir / "child.bpmn"))
+    assert "retried" in cli("incidents", "retry", "call_activity", incident["id"]).stdout
+    assert json.loads(cli("incidents", "--json").stdout) == []
+    again = cli("incidents", "retry", "call_activity", incident["id"], ok=False)
+    assert again.returncode == 1 and "no longer an incident" in again.stderr

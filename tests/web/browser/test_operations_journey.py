@@ -10,8 +10,8 @@ from selenium.webdriver.support.ui import Select
 from engine.actor import SYSTEM
 from engine.clock import ManualClock
 from tests.incidents.scenario import make_incidents
-from tests.web.browser.test_accessibility import audit
 from tests.web.browser.conftest import Page
+from tests.web.browser.test_accessibility import audit
 from tests.web.conftest import PASSWORD, Ui
 
 pytestmark = pytest.mark.slow
