@@ -37,9 +37,14 @@ def test_an_admin_retries_an_incident_and_resumes_a_request(page: Page, ui: Ui, 
     assert ui.engine.incidents.counts(SYSTEM)["external_task"] == 0
 
     page.find(f"#suspended-{made.call} .action-resume summary").click()
+    page.submit(f"#suspended-{made.call} .action-resume button[type=submit]")  # no reason given
+    page.wait.until(lambda d: "Please give a reason" in page.text())
+    assert page.find(f"#reason-resume-{made.call}").get_attribute("aria-invalid") == "true"
+    page.shot("instance-action-error-en")
     page.find(f"#reason-resume-{made.call}").send_keys("the child model is deployed")
-    page.submit(f"#suspended-{made.call} .action-resume button[type=submit]")
+    page.submit(".action-resume button[type=submit]")
     page.wait.until(lambda d: "Request CALL-1 was resumed." in page.text())
+    assert "/ui/operations" in page.driver.current_url
     assert ui.engine.runtime.get(made.call, SYSTEM).status == "running"
 
     ui.engine.runtime.suspend(made.timer, SYSTEM, "night batch on hold")
