@@ -1,4 +1,4 @@
-"""approvals worker | timers | message | signal"""
+"""approvals worker | timers | incidents | message | signal"""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from cli.arguments import json_object
 from cli.render import emit_json, table, when
 from engine import Engine
 from engine.actor import SYSTEM
+from engine.incidents import KINDS, IncidentQuery
 from engine.timers import TimerPoller
 
 
@@ -35,6 +36,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--instance", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=timers)
+
+    p = sub.add_parser(
+        "incidents",
+        help="list open incidents (timers, external tasks, call activities, stalls), or retry one",
+    )
+    p.add_argument("action", nargs="?", choices=["retry"], help="retry an incident: KIND ID")
+    p.add_argument("kind", nargs="?", help=f"with retry: {', '.join(KINDS)}")
+    p.add_argument("id", nargs="?", help="with retry: the incident's id, as listed")
+    p.add_argument("--kind", dest="only_kind", choices=KINDS, help="list only this kind")
+    p.add_argument("--model", help="list only this model's")
+    p.add_argument("--user", help="who retries (default: the operator)")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=incidents)
 
     p = sub.add_parser("message", help="deliver a message to the instance waiting for it")
     p.add_argument("name")
@@ -80,6 +95,42 @@ def worker(engine: Engine, args: argparse.Namespace) -> int:
         poller.start(blocking=True)
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def incidents(engine: Engine, args: argparse.Namespace) -> int:
+    actor = engine.identity.actor(args.user) if args.user else SYSTEM
+    if args.action == "retry":
+        if args.kind is None or args.id is None:
+            raise SystemExit("approvals incidents retry: give the kind and the id, as listed")
+        instance_id = engine.incidents.retry(args.kind, args.id, actor)
+        if args.json:
+            emit_json({"kind": args.kind, "id": args.id, "instance_id": instance_id})
+        else:
+            print(f"{args.kind} {args.id} retried" + (f" (instance {instance_id})" if instance_id else ""))
+        return 0
+    query = IncidentQuery(kind=args.only_kind, model_key=args.model, limit=args.limit)
+    found = engine.incidents.list(actor, query)
+    if args.json:
+        emit_json(found)
+    else:
+        table(
+            ["KIND", "ID", "INSTANCE", "BUSINESS KEY", "MODEL", "ELEMENT", "SINCE", "ATTEMPTS", "CAUSE"],
+            [
+                (
+                    i.kind,
+                    i.id,
+                    i.instance_id,
+                    i.business_key,
+                    f"{i.model_key} v{i.model_version}",
+                    i.element_id,
+                    when(i.since),
+                    i.attempts,
+                    i.cause,
+                )
+                for i in found
+            ],
+        )
     return 0
 
 

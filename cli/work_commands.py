@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("id", type=int)
-        p.add_argument("--reason")
+        p.add_argument("--reason", required=True, help="why (required; recorded in the instance's trail)")
         _user(p, required=False)
         p.set_defaults(handler=handler)
 

@@ -176,8 +176,16 @@ def suspend_instance(actor: Actor) -> Verdict:
 
 
 def retry_incidents(actor: Actor) -> Verdict:
-    """Start a failed call activity or timer again."""
+    """Start a failed call activity or timer again, give an external task retries."""
     return _first(change_anything(actor), _unless(actor.is_admin, "only admins retry incidents"))
+
+
+def see_incidents(actor: Actor) -> Verdict:
+    """The operators' list of incidents: the installation's machinery (errors, expressions), not
+    anyone's work; the people who read every instance read it."""
+    return _unless(
+        reads_everything(actor), f"only members of {ADMIN}, {AUDITOR} or {PROCESS_OWNER} see incidents"
+    )
 
 
 def send_event(actor: Actor, sender_groups: Collection[str], name: str) -> Verdict:

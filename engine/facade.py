@@ -13,6 +13,7 @@ from engine.external.service import ExternalTaskService
 from engine.external.sync import sync_external
 from engine.history.service import HistoryService
 from engine.identity.service import IdentityService
+from engine.incidents.service import IncidentService
 from engine.overview.service import OverviewService
 from engine.records.filing import RecordFiling
 from engine.records.service import RecordService
@@ -62,6 +63,7 @@ class Engine:
         self.records = RecordService(self.db)
         self.external = ExternalTaskService(self.db, self.uow, self.clock, self.settings)
         self.overview = OverviewService(self.db, self.clock)
+        self.incidents = IncidentService(self.db, self.runtime, self.timers, self.external)
 
     def upgrade_schema(self) -> None:
         migrate.upgrade(self.db)

@@ -5,7 +5,7 @@ To add a resource: write ``api/routes/<name>.py`` with ``bp = Blueprint("<name>"
 document picks it up by itself (tagged with the blueprint's name, described by the module's docstring).
 """
 
-from api.routes import decisions, events, instances, models, overview, system, tasks, timers, users
+from api.routes import decisions, events, incidents, instances, models, overview, system, tasks, timers, users
 
 # In the order the API page shows them.
 BLUEPRINTS = (
@@ -16,6 +16,7 @@ BLUEPRINTS = (
     overview.bp,
     decisions.bp,
     timers.bp,
+    incidents.bp,
     users.bp,
     system.bp,
 )

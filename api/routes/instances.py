@@ -88,7 +88,9 @@ def get_instance(engine: Engine, actor: Actor, instance_id: int) -> InstanceInfo
 
 @bp.post("/instances/<id:instance_id>/cancel")
 @operation(
-    "Cancel an instance (its initiator, a process owner or an admin)",
+    "Cancel an instance (its initiator, a process owner or an admin), saying why",
+    description="`reason` is required (422 naming `reason` when missing or blank) and recorded in the "
+    "trail's `instance_cancelled` event; a requester withdrawing his own request gives one too.",
     body=ReasonBody,
     response=InstanceSchema,
     errors=(404, 409, 422),
@@ -114,10 +116,11 @@ def retry_calls(engine: Engine, actor: Actor, instance_id: int) -> InstanceInfo:
 
 @bp.post("/instances/<id:instance_id>/suspend")
 @operation(
-    "Suspend an instance: its open tasks leave the inboxes (process owners, admins)",
+    "Suspend an instance: its open tasks leave the inboxes (process owners, admins), saying why",
+    description="`reason` is required (422 naming `reason`) and recorded in `instance_suspended`.",
     body=ReasonBody,
     response=InstanceSchema,
-    errors=(404, 409),
+    errors=(404, 409, 422),
     links=instance_links("$response.body#/id"),
 )
 def suspend(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]) -> InstanceInfo:
@@ -126,10 +129,11 @@ def suspend(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]
 
 @bp.post("/instances/<id:instance_id>/resume")
 @operation(
-    "Resume a suspended instance (process owners, admins)",
+    "Resume a suspended instance (process owners, admins), saying why",
+    description="`reason` is required (422 naming `reason`) and recorded in `instance_resumed`.",
     body=ReasonBody,
     response=InstanceSchema,
-    errors=(404, 409),
+    errors=(404, 409, 422),
     links=instance_links("$response.body#/id"),
 )
 def resume(engine: Engine, actor: Actor, instance_id: int, body: dict[str, Any]) -> InstanceInfo:

@@ -58,4 +58,13 @@ class PageSchema(Schema):
 
 
 class ReasonBody(Schema):
-    reason = Text(length=(0, 2000), allow_none=True)
+    # Required by the engine, not by this schema: the engine judges it after the rules that say
+    # whether the command could run at all (404, 403, 409 first), the same for the API, CLI and UI.
+    reason = Text(
+        length=(0, 2000),
+        allow_none=True,
+        metadata={
+            "description": "required: why (recorded in the instance's trail); missing or blank: "
+            "422 naming the field `reason`. At most 2000 characters."
+        },
+    )

@@ -546,14 +546,20 @@ class ExternalTaskService:
 
         self._on_task(task_id, actor, action, needs_workflow=False, statuses=(RUNNING, SUSPENDED))
 
-    def set_retries(self, task_id: str, actor: Actor, retries: int) -> ExternalTaskInfo:
+    def set_retries(
+        self, task_id: str, actor: Actor, retries: int, *, only_incident: bool = False
+    ) -> ExternalTaskInfo:
         """An admin's answer to an incident (Camunda's PUT /external-task/{id}/retries): with retries
-        left the task can be fetched again at once; 0 makes it an incident."""
+        left the task can be fetched again at once; 0 makes it an incident. ``only_incident``: a
+        retry from the incidents list, refused (Conflict) once the task is no longer an incident, so
+        that of two admins retrying at once the second is told rather than retrying again."""
         access.set_external_task_retries(actor).require()
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise InvalidInput("retries must be a whole number, 0 or more")
 
         def action(loaded: LoadedInstance, row: Row) -> None:
+            if only_incident and row.status != INCIDENT:
+                raise Conflict(f"external task {row.id} is no longer an incident: someone retried it")
             status = INCIDENT if retries == 0 else OPEN
             loaded.conn.execute(
                 update(external_tasks)

@@ -425,22 +425,30 @@ class CallActivities(Projection):
 
     # --- admins --------------------------------------------------------------------------------
 
-    def retry(self, instance_id: int, actor: Actor) -> int:
+    def retry(self, instance_id: int, actor: Actor, call_id: int | None = None) -> int:
         """Try again every call activity of the instance that is an incident (a missing model
-        deployed since, a cancelled child); returns how many were retried."""
+        deployed since, a cancelled child), or only the call ``call_id``; returns how many were
+        retried. Under the instance's lock: of two admins retrying at once, the second finds nothing
+        left to retry (Conflict)."""
         access.retry_incidents(actor).require()
 
         def action(loaded: LoadedInstance) -> int:
+            which = (instance_calls.c.parent_instance_id == loaded.id) & (instance_calls.c.status == INCIDENT)
+            if call_id is not None:
+                which = which & (instance_calls.c.id == call_id)
             resolved = loaded.conn.execute(
-                update(instance_calls)
-                .where(
-                    (instance_calls.c.parent_instance_id == loaded.id) & (instance_calls.c.status == INCIDENT)
-                )
-                .values(status=RESOLVED, ended_at=loaded.now)
+                update(instance_calls).where(which).values(status=RESOLVED, ended_at=loaded.now)
             ).rowcount
             if not resolved:
                 raise Conflict(f"instance {loaded.id} has no call activity incident to retry")
-            loaded.history.add("incident_retried", actor.name, loaded.now, calls=resolved)
+            loaded.history.add(
+                "incident_retried",
+                actor.name,
+                loaded.now,
+                kind="call_activity",
+                calls=resolved,
+                **({"call_id": call_id} if call_id is not None else {}),
+            )
             return resolved
 
         return self.uow.run(instance_id, actor, action)[0]

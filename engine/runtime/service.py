@@ -26,12 +26,28 @@ from engine.runtime.unit_of_work import LoadedInstance, Transaction, UnitOfWork
 from engine.spiff.steps import cancel as cancel_workflow
 from engine.spiff.steps import initial_data, instance_data
 from engine.spiff.workflow import ApprovalsWorkflow
-from engine.statuses import CANCELLED, RUNNING, SUSPENDED
+from engine.statuses import CANCELLED, INCIDENT, RUNNING, SUSPENDED
 from engine.store.database import Database
-from engine.store.schema import model_versions, process_instances
+from engine.store.schema import external_tasks, instance_calls, model_versions, process_instances, timers
 
 BUSINESS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 SYSTEM_VARIABLES = ("initiator", "business_key")
+# Cancel, suspend and resume say why, in the trail: an auditor reading a stopped request must not
+# have to ask. One rule for every face (API, CLI, web UI), so it is checked here.
+MAX_REASON = 2000
+
+
+def required_reason(reason: str | None, command: str) -> str:
+    """The reason a command was given, stripped; refused when missing, blank or too long."""
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise DataValidationError(f"{command} needs a reason", [Problem("is required", field="reason")])
+    if len(text) > MAX_REASON:
+        raise DataValidationError(
+            f"the reason to {command} is too long",
+            [Problem(f"must be at most {MAX_REASON} characters", field="reason")],
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,17 @@ class InstanceInfo:
     # What a running or suspended instance waits for (runtime/stalls.py); read for one instance only,
     # None in lists.
     waiting_for: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class InstanceRights:
+    """What the person asking may do with an instance now, as engine/access.py decides it: a page
+    shows only these buttons, and each command checks again when it runs."""
+
+    cancel: bool = False
+    suspend: bool = False
+    resume: bool = False
+    retry: bool = False  # it has an incident a retry can move on (a timer, external task, call)
 
 
 @dataclass(frozen=True)
@@ -267,15 +294,20 @@ class RuntimeService:
         )
         return info, loaded
 
-    def cancel(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceInfo:
+    def cancel(self, instance_id: int, actor: Actor, reason: str | None) -> InstanceInfo:
+        """Cancel a running or suspended instance (and its children); ``reason`` is required and
+        recorded in the trail. A requester withdrawing his own request gives one too."""
         access.change_anything(actor).require()
 
         def action(loaded: LoadedInstance) -> None:
             access.cancel_instance(actor, loaded.row.initiator).require()
+            # After the rules that say whether it could run at all: a refusal or a finished instance
+            # is the more useful answer than "give a reason".
+            why = required_reason(reason, "cancelling an instance")
             cancel_workflow(loaded.workflow)
             loaded.status = CANCELLED
             loaded.ended_at = loaded.now
-            loaded.end_with("instance_cancelled", reason=reason)
+            loaded.end_with("instance_cancelled", reason=why)
 
         # Its children are cancelled in the same transaction: lock them first (runtime/calls.py).
         with self.uow.transaction() as tx:
@@ -283,14 +315,18 @@ class RuntimeService:
             tx.run(instance_id, actor, action, statuses=(RUNNING, SUSPENDED))
         return self.get(instance_id, actor)
 
-    def retry_calls(self, instance_id: int, actor: Actor) -> int:
-        """Admins: start again every call activity of the instance that is an incident."""
-        return self.calls.retry(instance_id, actor)
+    def retry_calls(self, instance_id: int, actor: Actor, call_id: int | None = None) -> int:
+        """Admins: start again every call activity of the instance that is an incident (or the one
+        ``call_id``)."""
+        return self.calls.retry(instance_id, actor, call_id)
 
-    def suspend(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceInfo:
+    def suspend(self, instance_id: int, actor: Actor, reason: str | None) -> InstanceInfo:
+        """Suspend a running instance: its tasks leave the inboxes, its timers wait. ``reason`` is
+        required and recorded in the trail."""
         return self._set_suspended(instance_id, actor, True, reason)
 
-    def resume(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceInfo:
+    def resume(self, instance_id: int, actor: Actor, reason: str | None) -> InstanceInfo:
+        """Resume a suspended instance; ``reason`` is required and recorded in the trail."""
         return self._set_suspended(instance_id, actor, False, reason)
 
     def _set_suspended(
@@ -299,9 +335,10 @@ class RuntimeService:
         access.suspend_instance(actor).require()
 
         def action(loaded: LoadedInstance) -> None:
+            why = required_reason(reason, "suspending an instance" if suspend else "resuming an instance")
             loaded.status = SUSPENDED if suspend else RUNNING  # the inbox hides or shows its tasks
             loaded.history.add(
-                "instance_suspended" if suspend else "instance_resumed", actor.name, loaded.now, reason=reason
+                "instance_suspended" if suspend else "instance_resumed", actor.name, loaded.now, reason=why
             )
 
         self.uow.run(
@@ -317,6 +354,21 @@ class RuntimeService:
             info = _info(row, call_children(conn, [instance_id]).get(instance_id))
             waits = why_waiting(conn, instance_id) if row.status in (RUNNING, SUSPENDED) else []
             return replace(info, waiting_for=waits)
+
+    def rights(self, instance_id: int, actor: Actor) -> InstanceRights:
+        """What ``actor`` may do with the instance now (for a page's buttons); NotFound or
+        PermissionDenied when they may not read it."""
+        with self.db.read() as conn:
+            row = access.require_visible(conn, instance_id, actor)
+            may_retry = access.retry_incidents(actor).allowed and _has_retryable_incident(conn, instance_id)
+        may_suspend = access.suspend_instance(actor).allowed
+        return InstanceRights(
+            cancel=row.status in (RUNNING, SUSPENDED)
+            and access.cancel_instance(actor, row.initiator).allowed,
+            suspend=row.status == RUNNING and may_suspend,
+            resume=row.status == SUSPENDED and may_suspend,
+            retry=may_retry,
+        )
 
     def list(self, actor: Actor, filters: InstanceFilter | None = None) -> list[InstanceInfo]:
         f = filters or InstanceFilter()
@@ -344,6 +396,22 @@ class RuntimeService:
             rows = conn.execute(query).all()
             children = call_children(conn, [r.id for r in rows])
             return [_info(r, children.get(r.id)) for r in rows]
+
+
+def _has_retryable_incident(conn: Connection, instance_id: int) -> bool:
+    """A failed timer, an external task without retries, or a call activity that could not start
+    (engine/incidents lists them all; a stall is not retried but cancelled)."""
+    for table, column in (
+        (timers, timers.c.instance_id),
+        (external_tasks, external_tasks.c.instance_id),
+        (instance_calls, instance_calls.c.parent_instance_id),
+    ):
+        found = conn.scalar(
+            select(table.c.id).where((column == instance_id) & (table.c.status == INCIDENT)).limit(1)
+        )
+        if found is not None:
+            return True
+    return False
 
 
 def _business_key_taken(conn: Connection, model_key: str, business_key: str) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -175,6 +176,14 @@ process_instances = Table(
     UniqueConstraint("model_key", "business_key"),
     Index("ix_process_instances_parent_instance_id", "parent_instance_id"),
     Index("ix_process_instances_status", "status"),
+    # The operations page's stalled instances (engine/incidents): the few rows with an error, without
+    # walking every running instance (migration 0011).
+    Index(
+        "ix_process_instances_stalled",
+        "id",
+        sqlite_where=text("error IS NOT NULL"),
+        postgresql_where=text("error IS NOT NULL"),
+    ),
     Index("ix_process_instances_initiator", "initiator"),
     Index("ix_process_instances_business_key", "business_key"),
     Index("ix_process_instances_started_at", "started_at"),

@@ -29,7 +29,7 @@ from engine.repository.start_triggers import next_start
 from engine.runtime.service import RuntimeService
 from engine.runtime.unit_of_work import LoadedInstance, Transaction, UnitOfWork
 from engine.spiff.steps import fire_timers
-from engine.statuses import FIRED, INCIDENT, INSTANCE_STATUSES, PENDING, RUNNING
+from engine.statuses import FIRED, INCIDENT, INSTANCE_STATUSES, PENDING, RUNNING, SUSPENDED
 from engine.store.database import Database
 from engine.store.schema import process_instances, timers
 
@@ -300,26 +300,58 @@ class TimerService:
                 )
 
     def retry(self, timer_id: int, actor: Actor) -> TimerInfo:
-        """Put an incident (or a failing timer) back to pending, due now."""
+        """Put an incident (or a failing timer) back to pending, due now; recorded in the instance's
+        trail (``incident_retried``). Under the instance's lock, so of two admins retrying at once
+        the second finds it pending and not failed: a Conflict, not a second retry."""
         access.retry_incidents(actor).require()
-        now = self.clock.now()
-        with self.db.transaction() as conn:
+        with self.db.read() as conn:
             row = conn.execute(select(timers).where(timers.c.id == timer_id)).first()
-            if row is None:
-                raise NotFound(f"no timer {timer_id}")
-            if row.status not in (INCIDENT, PENDING):
-                raise Conflict(f"timer {timer_id} is {row.status}")
-            if row.status == PENDING and not row.attempts:
-                # Moving it earlier would not make the process's own timer due: the poller would
-                # record a firing while nothing fired.
-                raise Conflict(
-                    f"timer {timer_id} has not failed: it is pending, due "
-                    f"{row.due_at.isoformat(timespec='seconds')}; "
-                    "only an incident or a failing timer is retried"
-                )
-            conn.execute(
-                update(timers)
-                .where(timers.c.id == timer_id)
-                .values(status=PENDING, attempts=0, next_attempt_at=None, due_at=min(row.due_at, now))
+        if row is None:
+            raise NotFound(f"no timer {timer_id}")
+        if row.instance_id is None:  # a start timer: no instance, no trail; the row itself decides
+            with self.db.transaction() as conn:
+                self._reset(conn, timer_id, expected=row)
+                return _info(conn.execute(select(timers).where(timers.c.id == timer_id)).one())
+
+        def action(loaded: LoadedInstance) -> TimerInfo:
+            current = loaded.conn.execute(select(timers).where(timers.c.id == timer_id)).one()
+            info = self._reset(loaded.conn, timer_id, expected=current)
+            loaded.history.add(
+                "incident_retried",
+                actor.name,
+                loaded.now,
+                element_id=current.element_id,
+                kind="timer",
+                timer_id=timer_id,
+                attempts=current.attempts,
             )
-            return _info(conn.execute(select(timers).where(timers.c.id == timer_id)).one())
+            return info
+
+        return self.uow.run(
+            row.instance_id, actor, action, statuses=(RUNNING, SUSPENDED), needs_workflow=False
+        )[0]
+
+    def _reset(self, conn: Connection, timer_id: int, expected: Any) -> TimerInfo:
+        now = self.clock.now()
+        if expected.status not in (INCIDENT, PENDING):
+            raise Conflict(f"timer {timer_id} is {expected.status}")
+        if expected.status == PENDING and not expected.attempts:
+            # Moving it earlier would not make the process's own timer due: the poller would
+            # record a firing while nothing fired.
+            raise Conflict(
+                f"timer {timer_id} has not failed: it is pending, due "
+                f"{expected.due_at.isoformat(timespec='seconds')}; "
+                "only an incident or a failing timer is retried"
+            )
+        changed = conn.execute(
+            update(timers)
+            .where(
+                (timers.c.id == timer_id)
+                & (timers.c.status == expected.status)
+                & (timers.c.attempts == expected.attempts)
+            )
+            .values(status=PENDING, attempts=0, next_attempt_at=None, due_at=min(expected.due_at, now))
+        ).rowcount
+        if not changed:  # a start timer another admin retried (or the poller fired) meanwhile
+            raise Conflict(f"timer {timer_id} changed meanwhile; look again before retrying")
+        return _info(conn.execute(select(timers).where(timers.c.id == timer_id)).one())

@@ -45,7 +45,7 @@ class Route:
 
 
 def _suspend(api: Api, cs: Countersign) -> None:
-    api.engine.runtime.suspend(cs.instance.id, api.engine.identity.actor("root"))
+    api.engine.runtime.suspend(cs.instance.id, api.engine.identity.actor("root"), "audit")
 
 
 def _fay_claims(api: Api, cs: Countersign) -> None:
@@ -222,6 +222,15 @@ ROUTES = [
         "/instances/1/calls/retry",
         (403, 403, 403, 409, 401),
         call=lambda e, a: e.runtime.retry_calls(1, a),
+    ),
+    # incidents: read by those who read everything, retried by admins
+    Route("GET", "/incidents", (403, 200, 200, 200, 401), call=lambda e, a: e.incidents.list(a)),
+    Route(
+        "POST",
+        "/incidents/timer/1/retry",
+        (403, 403, 403, 200, 401),
+        prepare=_a_timer_is_an_incident,
+        call=lambda e, a: e.incidents.retry("timer", "1", a),
     ),
     Route("GET", "/instances/1/history", (200, 200, 200, 200, 401), call=lambda e, a: e.history.events(1, a)),
     Route("GET", "/instances/1/verify", (200, 200, 200, 200, 401), call=lambda e, a: e.history.verify(1, a)),
@@ -461,6 +470,7 @@ def test_every_documented_operation_is_in_the_matrix(api: Api) -> None:
         "/models/{key}/versions/{version}/files/{name}": "/models/countersign/versions/1/files/forms/approval.json",
         "/decisions/{key}/evaluate": "/decisions/routing/evaluate",
         "/models/{key}/versions/{version}/waits": "/models/countersign/versions/1/waits",
+        "/incidents/{kind}/{incident_id}/retry": "/incidents/timer/1/retry",
     }
 
     def concrete(path: str) -> str:

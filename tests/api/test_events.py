@@ -77,7 +77,7 @@ def test_a_message_for_several_instances_or_a_suspended_one_is_a_conflict(confir
     message = {"name": "customer_confirmed", "correlation_key": "SAME"}
     assert "several instances" in assert_problem(cara.post("/messages", json=message), 409)["detail"]
     suspended = start(api, "TS-5")
-    api.client("olga").post(f"/instances/{suspended}/suspend").raise_for_status()
+    api.client("olga").post(f"/instances/{suspended}/suspend", json={"reason": "hold"}).raise_for_status()
     message = {"name": "customer_confirmed", "correlation_key": "TS-5"}
     assert "suspended" in assert_problem(cara.post("/messages", json=message), 409, "conflict")["detail"]
     assert api.engine.runtime.get(first, SYSTEM).status == "running"

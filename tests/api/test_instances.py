@@ -56,7 +56,7 @@ def test_listing_filters_and_pages(api: Api, countersign: Countersign, clock) ->
                 "data": {"customer": "C", "amount": n + 1},
             },
         ).raise_for_status()
-    api.engine.runtime.cancel(2, api.engine.identity.actor("sam"))
+    api.engine.runtime.cancel(2, api.engine.identity.actor("sam"), "duplicate")
 
     everything = api.client("olga").get("/instances").json()
     assert [i["id"] for i in everything["items"]] == [5, 4, 3, 2, 1]  # newest first
@@ -96,11 +96,20 @@ def test_cancel_suspend_resume(api: Api, countersign: Countersign) -> None:
     suspended = owner.post("/instances/1/suspend", json={"reason": "credit check"}).json()
     assert suspended["status"] == "suspended"
     assert api.client("fay").get("/tasks").json()["items"] == []  # suspended tasks leave the inbox
-    assert_problem(owner.post("/instances/1/suspend"), 409, "conflict")
-    assert owner.post("/instances/1/resume").json()["status"] == "running"  # the reason is optional
-    owner.post("/instances/1/suspend").raise_for_status()
+    assert_problem(owner.post("/instances/1/suspend", json={"reason": "again"}), 409, "conflict")
+    # The reason is required: missing, null or blank is a 422 naming the field, and nothing changes.
+    for body in (None, {}, {"reason": None}, {"reason": "  "}):
+        refused = owner.post("/instances/1/resume", json=body)
+        assert_problem(refused, 422, "invalid-form-data")
+        assert [p["field"] for p in refused.json()["problems"]] == ["reason"]
+    assert api.client("ann").get("/instances/1").json()["status"] == "suspended"
+    too_long = owner.post("/instances/1/resume", json={"reason": "x" * 2001})
+    assert too_long.status_code == 400 and too_long.json()["problems"][0]["field"] == "reason"
+    assert owner.post("/instances/1/resume", json={"reason": "none needed"}).json()["status"] == "running"
+    owner.post("/instances/1/suspend", json={"reason": "again"}).raise_for_status()
     assert owner.post("/instances/1/resume", json={"reason": "checked"}).json()["status"] == "running"
-    assert_problem(api.client("fay").post("/instances/1/cancel"), 403)  # not the initiator
+    assert_problem(api.client("fay").post("/instances/1/cancel"), 403)  # not the initiator: 403 first
+    assert_problem(api.client("sam").post("/instances/1/cancel"), 422)  # his own request: why, too
     cancelled = api.client("sam").post("/instances/1/cancel", json={"reason": "customer withdrew"}).json()
     assert cancelled["status"] == "cancelled" and cancelled["ended_at"]
     assert_problem(api.client("sam").post("/instances/1/cancel"), 409)
@@ -111,8 +120,8 @@ def test_cancel_suspend_resume(api: Api, countersign: Countersign) -> None:
         if e["type"].startswith("instance_") and e["type"] != "instance_started"
     ] == [
         "credit check",
-        None,
-        None,
+        "none needed",
+        "again",
         "checked",
         "customer withdrew",
     ]

@@ -191,7 +191,7 @@ def test_sorting_paging_and_overdue(api: Api, clock) -> None:
 
 
 def test_suspended_tasks_on_request(api: Api, countersign: Countersign) -> None:
-    api.client("olga").post("/instances/1/suspend").raise_for_status()
+    api.client("olga").post("/instances/1/suspend", json={"reason": "audit"}).raise_for_status()
     assert ids(api.client("fay").get("/tasks")) == []
     assert ids(api.client("fay").get("/tasks", params={"include_suspended": "true"})) == [
         countersign.finance.id

@@ -215,7 +215,7 @@ def test_a_model_calling_itself_stops_at_the_depth_limit_with_an_incident(engine
     assert len(chain_ids) == MAX_CALL_DEPTH + 1
     [incident] = current.children
     assert incident["status"] == "incident" and "nested more than" in incident["error"]
-    engine.runtime.cancel(top.id, people["sam"])
+    engine.runtime.cancel(top.id, people["sam"], "too deep")
     assert {engine.runtime.get(i, SYSTEM).status for i in chain_ids} == {"cancelled"}
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.call_activities import models as call_models
 from tests.cli.conftest import APPROVALS
 from tests.conftest import BENCH_MODELS, ON_POSTGRES
 from tests.factories import MODELS
@@ -200,3 +201,40 @@ def test_a_panel_completed_one_process_per_command_reaches_its_end(cli):
         cli("complete", task, "--user", "fay", "--data", '{"decision": "approve"}')
     instance = json.loads(cli("instances", "--json").stdout)[0]
     assert instance["status"] == "completed"
+
+
+def test_cancel_suspend_and_resume_need_a_reason(cli):
+    cli("deploy", str(BENCH_MODELS / "bench_approval.bpmn"))
+    cli("users", "add", "sam", "--groups", "sales")
+    started = json.loads(cli("start", "bench_approval", "--user", "sam", "--json").stdout)
+    instance_id = str(started["instance"]["id"])
+    missing = cli("suspend", instance_id, ok=False)
+    assert missing.returncode == 2 and "--reason" in missing.stderr
+    blank = cli("cancel", instance_id, "--reason", " ", ok=False)
+    assert blank.returncode == 1 and "reason" in blank.stderr and "is required" in blank.stderr
+    assert json.loads(cli("instance", instance_id, "--json").stdout)["instance"]["status"] == "running"
+    cli("suspend", instance_id, "--reason", "customer on holiday")
+    cli("resume", instance_id, "--reason", "customer back")
+    cli("cancel", instance_id, "--reason", "customer withdrew", "--user", "sam")
+    events = json.loads(cli("history", instance_id, "--json").stdout)
+    reasons = [e["data"]["reason"] for e in events if "reason" in e["data"]]
+    assert reasons == ["customer on holiday", "customer back", "customer withdrew"]
+
+
+def test_incidents_are_listed_and_retried_from_the_command_line(cli):
+    (cli.dir / "parent.bpmn").write_text(call_models.PARENT)
+    cli("deploy", str(cli.dir / "parent.bpmn"))
+    cli("users", "add", "sam", "--groups", "sales")
+    started = json.loads(cli("start", "parent", "--user", "sam", "--data", '{"amount": 1}', "--json").stdout)
+    [incident] = json.loads(cli("incidents", "--json").stdout)
+    assert incident["kind"] == "call_activity" and incident["instance_id"] == started["instance"]["id"]
+    assert "cannot start 'child'" in incident["cause"]
+    assert "call_activity" in cli("incidents", "--kind", "call_activity").stdout
+    refused = cli("incidents", "retry", "call_activity", incident["id"], "--user", "sam", ok=False)
+    assert refused.returncode == 1 and "only admins" in refused.stderr
+    (cli.dir / "child.bpmn").write_text(call_models.child_model())
+    cli("deploy", str(cli.dir / "child.bpmn"))
+    assert "retried" in cli("incidents", "retry", "call_activity", incident["id"]).stdout
+    assert json.loads(cli("incidents", "--json").stdout) == []
+    again = cli("incidents", "retry", "call_activity", incident["id"], ok=False)
+    assert again.returncode == 1 and "no longer an incident" in again.stderr

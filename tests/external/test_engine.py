@@ -241,7 +241,7 @@ def test_a_task_of_a_cancelled_instance_cannot_be_completed(engine: Engine, peop
     _deploy(engine)
     instance = engine.runtime.start("plain", people["sam"], {})
     (task,) = _fetch(engine, people["w"], "work")
-    engine.runtime.cancel(instance.id, people["root"])
+    engine.runtime.cancel(instance.id, people["root"], "not needed")
     with pytest.raises(NotFound, match="cancelled"):
         engine.external.complete(task.id, people["w"], "w1", {})
     assert engine.external.get(task.id, people["root"]).status == "cancelled"
@@ -267,9 +267,9 @@ def test_an_interrupting_timer_cancels_the_external_task(
 def test_a_suspended_instance_hands_out_no_work(engine: Engine, people: dict) -> None:
     _deploy(engine)
     instance = engine.runtime.start("plain", people["sam"], {})
-    engine.runtime.suspend(instance.id, people["root"])
+    engine.runtime.suspend(instance.id, people["root"], "hold")
     assert _fetch(engine, people["w"], "work") == []
-    engine.runtime.resume(instance.id, people["root"])
+    engine.runtime.resume(instance.id, people["root"], "go on")
     assert len(_fetch(engine, people["w"], "work")) == 1
 
 

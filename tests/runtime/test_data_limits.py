@@ -278,8 +278,8 @@ def test_an_instance_stored_under_a_higher_cap_keeps_moving_while_its_data_does_
     deploy_files(roomy, {"scripted.bpmn": SCRIPTED.replace("SCRIPT", "pass")})
     info = roomy.runtime.start("scripted", SYSTEM, {"memo": "m" * (2 * CAP)})
     capped.tasks.complete(open_task(capped, info.id, "fill").id, SYSTEM, {})  # the data stays as it was
-    assert capped.runtime.suspend(info.id, SYSTEM).status == "suspended"
-    assert capped.runtime.resume(info.id, SYSTEM).status == "running"
+    assert capped.runtime.suspend(info.id, SYSTEM, "too large").status == "suspended"
+    assert capped.runtime.resume(info.id, SYSTEM, "looked at").status == "running"
     assert capped.runtime.cancel(info.id, SYSTEM, "too large").status == "cancelled"
     # A command that makes the data different is held to today's cap.
     deploy_files(roomy, {"scripted.bpmn": SCRIPTED.replace("SCRIPT", "y = 1")})

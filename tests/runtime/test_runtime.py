@@ -169,7 +169,7 @@ def test_cancel_closes_the_open_tasks_and_only_the_initiator_or_an_owner_may(eng
     deploy_path(engine, APPROVAL)
     instance = engine.runtime.start("bench_approval", people["sam"])
     with pytest.raises(PermissionDenied):
-        engine.runtime.cancel(instance.id, people["mia"])
+        engine.runtime.cancel(instance.id, people["mia"], "not mine")
     cancelled = engine.runtime.cancel(instance.id, people["sam"], reason="duplicate")
     assert cancelled.status == "cancelled"
     tasks = engine.tasks.list(SYSTEM, TaskQuery(instance_id=instance.id, status=None))
@@ -180,7 +180,7 @@ def test_cancel_closes_the_open_tasks_and_only_the_initiator_or_an_owner_may(eng
         "instance_cancelled",
     ]
     with pytest.raises(Conflict, match="cancelled"):
-        engine.runtime.cancel(instance.id, people["sam"])
+        engine.runtime.cancel(instance.id, people["sam"], "twice")
 
 
 def test_a_suspended_instance_refuses_work_until_resumed(engine, people):
@@ -188,12 +188,12 @@ def test_a_suspended_instance_refuses_work_until_resumed(engine, people):
     instance = engine.runtime.start("bench_approval", people["sam"])
     task = open_task(engine, instance.id, "submit")
     with pytest.raises(PermissionDenied):
-        engine.runtime.suspend(instance.id, people["sam"])
+        engine.runtime.suspend(instance.id, people["sam"], "not mine")
     engine.runtime.suspend(instance.id, people["olga"], reason="audit")
     assert engine.tasks.list(people["sam"], TaskQuery(mine=people["sam"])) == []
     with pytest.raises(Conflict, match="suspended"):
         engine.tasks.complete(task.id, people["sam"])
-    engine.runtime.resume(instance.id, people["olga"])
+    engine.runtime.resume(instance.id, people["olga"], "audit done")
     engine.tasks.complete(task.id, people["sam"])
     assert open_task(engine, instance.id, "manager_approve")
 

@@ -71,7 +71,7 @@ def test_a_running_instance_says_what_it_waits_for(engine, fay):
 
 def test_an_ended_instance_waits_for_nothing_and_a_list_does_not_say(engine, fay):
     instance = engine.runtime.start("order", fay, {})
-    engine.runtime.cancel(instance.id, SYSTEM)
+    engine.runtime.cancel(instance.id, SYSTEM, "stalled")
     assert engine.runtime.get(instance.id, SYSTEM).waiting_for == []
     assert engine.runtime.list(SYSTEM)[0].waiting_for is None
     assert not any(e.type == "incident" for e in engine.history.events(instance.id, SYSTEM))
@@ -93,13 +93,13 @@ def test_a_process_whose_tokens_can_never_move_gets_an_incident(engine, fay):
     assert incidents[0].data["reason"] == "stalled" and incidents[0].data["elements"] == ["join"]
 
     # It is recorded once; the instance can still be cancelled, which ends the incident.
-    engine.runtime.suspend(instance.id, SYSTEM)
-    engine.runtime.resume(instance.id, SYSTEM)
+    engine.runtime.suspend(instance.id, SYSTEM, "look")
+    engine.runtime.resume(instance.id, SYSTEM, "looked")
     assert sum(e.type == "incident" for e in engine.history.events(instance.id, SYSTEM)) == 1
     engine.runtime.cancel(instance.id, SYSTEM, reason="stuck")
     assert engine.runtime.get(instance.id, SYSTEM).waiting_for == []
     with pytest.raises(Conflict):
-        engine.runtime.cancel(instance.id, SYSTEM)
+        engine.runtime.cancel(instance.id, SYSTEM, "stalled")
 
 
 def test_an_instance_waiting_for_its_person_records_no_incident(engine, fay):

@@ -100,10 +100,10 @@ def test_a_date_timer_from_the_form_and_catch_up_after_downtime(engine, people, 
 def test_a_suspended_instance_keeps_its_timers_until_resumed(engine, people, clock):
     owner = add_users(engine, olga="process_owner")["olga"]
     instance = start(engine, people)
-    engine.runtime.suspend(instance.id, owner)
+    engine.runtime.suspend(instance.id, owner, "hold")
     clock.advance(timedelta(days=20))
     assert engine.timers.fire_due().fired == 0
-    engine.runtime.resume(instance.id, owner)
+    engine.runtime.resume(instance.id, owner, "go on")
     assert engine.timers.fire_due().fired >= 1
     assert engine.runtime.get(instance.id, SYSTEM).status == "completed"
 
@@ -212,7 +212,7 @@ def test_the_poller_knows_when_the_next_timer_comes_due(engine, people, clock):
     clock.advance(timedelta(hours=1))
     second = start(engine, people)
     assert engine.timers.next_due() == clock.now() - timedelta(hours=1) + timedelta(days=2)
-    engine.runtime.suspend(first.id, owner)  # a suspended instance's timers cannot fire
+    engine.runtime.suspend(first.id, owner, "hold")  # a suspended instance's timers cannot fire
     assert engine.timers.next_due() == clock.now() + timedelta(days=2)
     assert second.id != first.id
 

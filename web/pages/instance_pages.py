@@ -50,6 +50,7 @@ def _page(audit: InstanceAudit, template: str) -> str:
         kind_of=kind_of,
         markers=_path_markers(audit),
         now=engine().clock.now(),
+        rights=engine().runtime.rights(audit.instance.id, actor()),
     )
 
 
