@@ -50,10 +50,10 @@ def run_scenario(engine: Engine, clock: ManualClock, staff: dict[str, Actor]) ->
             price.approve(ids[index], "approve_manager", "mona")
         else:
             price.reject(ids[index], "approve_manager", "mona", "too low")
-    engine.runtime.cancel(ids[6], staff["sam"])
+    engine.runtime.cancel(ids[6], staff["sam"], "customer withdrew")
     suspended = contracts.start("sam", contract())
     contracts.start("sue", contract())
-    engine.runtime.suspend(suspended, SYSTEM)
+    engine.runtime.suspend(suspended, SYSTEM, "on hold for the audit")
     clock.set(t0 + timedelta(hours=52))
     return Scenario(engine, clock, staff, t0)
 
