@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,10 @@ from engine.config import Settings
 from engine.errors import Conflict, DataValidationError, InvalidInput, Problem
 from engine.forms import Form
 from engine.repository.service import RepositoryService
+from engine.runtime import search as searching
 from engine.runtime.business_keys import next_business_key
 from engine.runtime.calls import CallActivities, call_children, lock_descendants
+from engine.runtime.search import InstancePage, InstanceSearch
 from engine.runtime.stalls import why_waiting
 from engine.runtime.unit_of_work import LoadedInstance, Transaction, UnitOfWork
 from engine.spiff.steps import cancel as cancel_workflow
@@ -344,6 +347,50 @@ class RuntimeService:
             rows = conn.execute(query).all()
             children = call_children(conn, [r.id for r in rows])
             return [_info(r, children.get(r.id)) for r in rows]
+
+    def search(self, actor: Actor, search: InstanceSearch) -> InstancePage:
+        """The instances ``actor`` may read that match ``search``: one page, in its order."""
+        searching.check(search)
+        limit = max(1, min(search.limit, searching.MAX_LIMIT))
+        where = searching.conditions(search, actor)
+        with self.db.read() as conn:
+            if search.offset:
+                rows = list(conn.execute(searching.offset_query(search, where, limit + 1)).all())
+            else:
+                rows = []
+                for query in searching.page_queries(search, where, limit + 1):
+                    rows += conn.execute(query.limit(limit + 1 - len(rows))).all()
+                    if len(rows) > limit:
+                        break
+            more = len(rows) > limit
+            rows = rows[:limit]
+            children = call_children(conn, [r.id for r in rows])
+            items = [_info(r, children.get(r.id)) for r in rows]
+            total = conn.scalar(searching.count_query(search, where)) if search.count else None
+        return InstancePage(
+            items,
+            searching.cursor_after(items[-1], search) if more else None,
+            total=None if total is None else min(total, searching.COUNT_CAP),
+            total_capped=total is not None and total > searching.COUNT_CAP,
+            has_more=more,
+        )
+
+    def export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[InstanceInfo]:
+        """Every match in the search's order, up to ``max_rows``, read a page at a time (each page a
+        short read of its own: a slow reader of the export holds no transaction open)."""
+        searching.check(search)
+        pages = replace(search, limit=min(1000, max_rows), count=False, offset=0)
+        return self._export(actor, pages, max_rows)
+
+    def _export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[InstanceInfo]:
+        sent = 0
+        while sent < max_rows:
+            page = self.search(actor, replace(search, limit=min(search.limit, max_rows - sent)))
+            yield from page.items
+            sent += len(page.items)
+            if page.next_cursor is None:
+                return
+            search = replace(search, after=page.next_cursor)
 
 
 def _business_key_taken(conn: Connection, model_key: str, business_key: str) -> bool:

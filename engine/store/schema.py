@@ -174,10 +174,26 @@ process_instances = Table(
     Column("parent_spiff_task_id", String(36)),
     UniqueConstraint("model_key", "business_key"),
     Index("ix_process_instances_parent_instance_id", "parent_instance_id"),
-    Index("ix_process_instances_status", "status"),
     Index("ix_process_instances_initiator", "initiator"),
     Index("ix_process_instances_business_key", "business_key"),
     Index("ix_process_instances_started_at", "started_at"),
+)
+# The instance search's orders (engine/runtime/search.py), each ending in the id tie-break so that a
+# page is read off an index in order on PostgreSQL too (SQLite appends the rowid to every index).
+Index("ix_process_instances_status_id", process_instances.c.status, process_instances.c.id)
+Index("ix_process_instances_model_key_id", process_instances.c.model_key, process_instances.c.id)
+Index("ix_process_instances_ended_at_id", process_instances.c.ended_at, process_instances.c.id)
+
+# The top-level scalar values of each instance's data, as text (engine/runtime/values.py), kept in
+# step by every command that changes the data: "customer = ACME" is an index range, not a scan of
+# every instance's JSON.
+instance_values = Table(
+    "instance_values",
+    metadata,
+    Column("instance_id", Integer, ForeignKey("process_instances.id"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Index("ix_instance_values_name_value_instance_id", "name", "value", "instance_id"),
 )
 
 business_key_sequences = Table(

@@ -13,15 +13,16 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import DateTime, String, TypeDecorator, bindparam, func, or_
+from sqlalchemy import func, or_
 
 from engine.actor import Actor
 from engine.errors import InvalidInput
 from engine.statuses import OPEN
+from engine.store.bounds import SqliteBound, bound
 from engine.store.schema import user_tasks
 
 SORTS = {"due", "priority", "created"}
@@ -59,34 +60,9 @@ class TaskQuery:
     after: str | None = None  # a cursor from ``cursor_after``: the page after that row
 
 
-class _SqliteBound(TypeDecorator):
-    """A datetime bound for a range on SQLite, where an instant is stored as text in one of two
-    forms: with microseconds, or (written through the DB-API's own adapter, as the fast path
-    does) without them when they are zero. ``low``: the shorter form, which sorts before both;
-    otherwise the longer one, which sorts after both. PostgreSQL compares timestamps."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def __init__(self, low: bool) -> None:
-        super().__init__()
-        self.low = low
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        return dialect.type_descriptor(String() if dialect.name == "sqlite" else DateTime())
-
-    def process_bind_param(self, value: Any, dialect: Any) -> Any:
-        naive = value.astimezone(UTC).replace(tzinfo=None)
-        if dialect.name != "sqlite":
-            return naive
-        text = naive.strftime("%Y-%m-%d %H:%M:%S")
-        return text if self.low and not naive.microsecond else f"{text}.{naive.microsecond:06d}"
-
-
-def _bound(value: Any, low: bool) -> Any:
-    if isinstance(value, datetime):
-        return bindparam(None, value, type_=_SqliteBound(low))
-    return value
+# The datetime bounds of a range on both databases (engine/store/bounds.py).
+_SqliteBound = SqliteBound
+_bound = bound
 
 
 # --- filters -----------------------------------------------------------------------------------
