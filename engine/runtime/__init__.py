@@ -1,15 +1,19 @@
 """Running process instances: start, advance, complete, cancel, suspend, resume; search them."""
 
+from engine.runtime.export import MAX_ROWS as EXPORT_MAX_ROWS
+from engine.runtime.export import csv_lines
 from engine.runtime.search import COUNT_CAP, SORTS, InstancePage, InstanceSearch
 from engine.runtime.service import BUSINESS_KEY, InstanceFilter, InstanceInfo, ModelPage
 
 __all__ = [
     "BUSINESS_KEY",
     "COUNT_CAP",
+    "EXPORT_MAX_ROWS",
     "SORTS",
     "InstanceFilter",
     "InstanceInfo",
     "InstancePage",
     "InstanceSearch",
     "ModelPage",
+    "csv_lines",
 ]

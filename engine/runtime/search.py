@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import Connection, Select, and_, exists, func, or_, select, union
 
 from engine import access
 from engine.actor import Actor
@@ -40,11 +40,22 @@ SORTS = {
     "status": pi.status,
 }
 NULLABLE_SORTS = {"ended", "business_key"}
+SORT_FILTER = {  # the filter on each order's column
+    "started": "started",
+    "ended": "ended",
+    "business_key": "business_key",
+    "process": "model_key",
+    "status": "status",
+}
 MAX_LIMIT = 500
 COUNT_CAP = 10_000  # a total beyond this is shown as "10,000+": counting further costs a scan
 MAX_CURSOR = 1000
 MAX_DATA_FILTERS = 5
 MAX_NAME = 100  # user names, model keys
+# What a page shows of each instance: everything but the workflow's state.
+PAGE_COLUMNS = tuple(c for c in access.INSTANCE_COLUMNS if c.name != "state")
+# What an export writes: no data either.
+EXPORT_COLUMNS = tuple(c for c in PAGE_COLUMNS if c.name != "data")
 
 
 @dataclass(frozen=True)
@@ -136,8 +147,7 @@ def check(search: InstanceSearch) -> None:
 # --- filters -----------------------------------------------------------------------------------
 
 
-def business_key_filter(value: str) -> Any:
-    key = pi.business_key
+def business_key_filter(value: str, key: Any) -> Any:
     if not value.endswith("*"):
         return key == value
     prefix = value[:-1]
@@ -154,42 +164,123 @@ def participant_ids(user: str) -> Any:
     )
 
 
+def participant_probe(user: str) -> Any:
+    """The same, asked of one row (an index probe each): for a walk in page order."""
+    acted = exists().where((history_events.c.actor == user) & (history_events.c.instance_id == pi.id))
+    return or_(pi.initiator.concat("") == user, acted)
+
+
 def data_ids(name: str, value: str) -> Any:
-    texts = query_texts(value)
     return select(instance_values.c.instance_id).where(
-        (instance_values.c.name == name) & instance_values.c.value.in_(texts)
+        (instance_values.c.name == name) & instance_values.c.value.in_(query_texts(value))
     )
 
 
-def conditions(search: InstanceSearch, actor: Actor) -> list[Any]:
-    where = [access.visible_to(actor)]
+def data_probe(name: str, value: str) -> Any:
+    return exists().where(
+        (instance_values.c.instance_id == pi.id)
+        & (instance_values.c.name == name)
+        & instance_values.c.value.in_(query_texts(value))
+    )
+
+
+# --- how the rows are found --------------------------------------------------------------------
+#
+# Two ways, chosen per search (as the inbox does, engine/tasks/query.py): walk the order's index and
+# keep the rows that pass every filter, stopping at the page's end — cheap while matches are common;
+# or read the ids one filter's index names and sort them — cheap while that filter is selective.
+# PostgreSQL's planner chooses well from its statistics. SQLite's (no statistics: nothing runs
+# ANALYZE) would read an equality's index and sort whatever it finds — 300,000 rows for a status —
+# so on SQLite the engine counts, off each filter's index and up to DRIVE_LIMIT, what each would
+# read, drives from the smallest under the limit, and hides the other filters from the planner
+# (``col || ''`` is served by no index; a set filter becomes a probe per row).
+
+DRIVE_LIMIT = 5_000
+PROBE_ORDER = ["business_key", "data", "initiator", "participant", "started", "ended", "status", "model_key"]
+
+
+def _filters(search: InstanceSearch) -> dict[str, Any]:
+    """Each filter an index can serve: its name -> (indexed condition, condition without an index)."""
+    found: dict[str, Any] = {}
+
+    def plain(column: Any) -> Any:
+        return column.concat("")
+
     if search.model_key:
-        where.append(pi.model_key == search.model_key)
+        found["model_key"] = (pi.model_key == search.model_key, plain(pi.model_key) == search.model_key)
+    if search.business_key:
+        found["business_key"] = (
+            business_key_filter(search.business_key, pi.business_key),
+            business_key_filter(search.business_key, plain(pi.business_key)),
+        )
+    if search.status:
+        found["status"] = (pi.status == search.status, plain(pi.status) == search.status)
+    if search.initiator:
+        found["initiator"] = (pi.initiator == search.initiator, plain(pi.initiator) == search.initiator)
+    if search.participant:
+        found["participant"] = (
+            pi.id.in_(participant_ids(search.participant)),
+            participant_probe(search.participant),
+        )
+    for name, column, low, high in (
+        ("started", pi.started_at, search.started_from, search.started_to),
+        ("ended", pi.ended_at, search.ended_from, search.ended_to),
+    ):
+        if low is None and high is None:
+            continue
+        pair = []
+        for target in (column, plain(column)):
+            parts = []
+            if low is not None:
+                parts.append(target >= bound(low, low=True))
+            if high is not None:
+                parts.append(target < bound(high, low=True))
+            pair.append(and_(*parts))
+        found[name] = tuple(pair)
+    for i, (name, value) in enumerate(search.data):
+        found[f"data{i}"] = (pi.id.in_(data_ids(name, value)), data_probe(name, value))
+    return found
+
+
+def _estimate(conn: Connection, condition: Any, cap: int) -> int:
+    """How many rows ``condition`` selects, counted off its index up to ``cap``."""
+    inner = select(pi.id).where(condition).limit(cap).subquery()
+    return conn.scalar(select(func.count()).select_from(inner)) or 0
+
+
+def choose_driver(conn: Connection, search: InstanceSearch, sqlite: bool) -> str | None:
+    """The filter whose index finds the rows (None: walk the order's index). PostgreSQL: its planner."""
+    if not sqlite:
+        return None
+    filters = _filters(search)
+    walk = SORT_FILTER[search.sort]  # a filter on the order's own column is the walk itself
+    best, fewest = None, DRIVE_LIMIT + 1
+    # The likely selective first: each later count stops at the smallest so far.
+    for name in sorted(filters, key=lambda n: PROBE_ORDER.index(n.rstrip("0123456789"))):
+        indexed = filters[name][0]
+        if name == walk:
+            continue
+        n = _estimate(conn, indexed, fewest)
+        if n < fewest:
+            best, fewest = name, n
+    return best
+
+
+def conditions(
+    search: InstanceSearch, actor: Actor, driver: str | None = None, sqlite: bool = False
+) -> list[Any]:
+    """The search's conditions; on SQLite only ``driver``'s (and the order's own range) indexed."""
+    where = [access.visible_to(actor)]
     if search.version is not None:
         where.append(model_versions.c.version == search.version)
-    if search.business_key:
-        where.append(business_key_filter(search.business_key))
-    if search.status:
-        where.append(pi.status == search.status)
-    if search.initiator:
-        where.append(pi.initiator == search.initiator)
-    if search.participant:
-        where.append(pi.id.in_(participant_ids(search.participant)))
-    for column, low, high in (
-        (pi.started_at, search.started_from, search.started_to),
-        (pi.ended_at, search.ended_from, search.ended_to),
-    ):
-        if low is not None:
-            where.append(column >= bound(low, low=True))
-        if high is not None:
-            where.append(column < bound(high, low=True))
-    for name, value in search.data:
-        where.append(pi.id.in_(data_ids(name, value)))
+    for name, (indexed, plain) in _filters(search).items():
+        use_index = not sqlite or name == driver or (driver is None and name == SORT_FILTER[search.sort])
+        where.append(indexed if use_index else plain)
     return [c for c in where if c is not None]
 
 
-def base_query(where: list[Any]) -> Select:
-    query = select(*access.INSTANCE_COLUMNS).join(model_versions, model_versions.c.id == pi.version_id)
+def base_query(where: list[Any], columns: tuple[Any, ...]) -> Select:
+    query = select(*columns).join(model_versions, model_versions.c.id == pi.version_id)
     for condition in where:
         query = query.where(condition)
     return query
@@ -286,7 +377,9 @@ def read_cursor(search: InstanceSearch) -> Cursor | None:
     return Cursor(key, instance_id)
 
 
-def page_queries(search: InstanceSearch, where: list[Any], fetch: int) -> list[Select]:
+def page_queries(
+    search: InstanceSearch, where: list[Any], fetch: int, columns: tuple[Any, ...] = PAGE_COLUMNS
+) -> list[Select]:
     """The queries that read the page, in order: the rows with a sort value after the cursor, then
     (nullable orders) the rows without one. The caller runs the next only while the page is short."""
     cursor = read_cursor(search)
@@ -294,14 +387,14 @@ def page_queries(search: InstanceSearch, where: list[Any], fetch: int) -> list[S
     nullable = search.sort in NULLABLE_SORTS
     queries = []
     if cursor is None or cursor.key is not None:
-        query = base_query(where)
+        query = base_query(where, columns)
         if cursor is not None:
             query = query.where(after_cursor(search, cursor))
         elif nullable:
             query = query.where(column.is_not(None))
         queries.append(query.order_by(*order_by(search)).limit(fetch))
     if nullable:
-        query = base_query(where).where(column.is_(None))
+        query = base_query(where, columns).where(column.is_(None))
         if cursor is not None and cursor.key is None:
             query = query.where(pi.id < cursor.id if search.descending else pi.id > cursor.id)
         queries.append(query.order_by(*order_by(search, tail=True)).limit(fetch))
@@ -314,4 +407,4 @@ def offset_query(search: InstanceSearch, where: list[Any], fetch: int) -> Select
     order = order_by(search)
     if search.sort in NULLABLE_SORTS:
         order = [column.is_(None), *order]
-    return base_query(where).order_by(*order).limit(fetch).offset(search.offset)
+    return base_query(where, PAGE_COLUMNS).order_by(*order).limit(fetch).offset(search.offset)

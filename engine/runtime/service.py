@@ -351,22 +351,10 @@ class RuntimeService:
     def search(self, actor: Actor, search: InstanceSearch) -> InstancePage:
         """The instances ``actor`` may read that match ``search``: one page, in its order."""
         searching.check(search)
-        limit = max(1, min(search.limit, searching.MAX_LIMIT))
-        where = searching.conditions(search, actor)
         with self.db.read() as conn:
-            if search.offset:
-                rows = list(conn.execute(searching.offset_query(search, where, limit + 1)).all())
-            else:
-                rows = []
-                for query in searching.page_queries(search, where, limit + 1):
-                    rows += conn.execute(query.limit(limit + 1 - len(rows))).all()
-                    if len(rows) > limit:
-                        break
-            more = len(rows) > limit
-            rows = rows[:limit]
+            rows, more, total = self._search_rows(conn, actor, search, searching.PAGE_COLUMNS)
             children = call_children(conn, [r.id for r in rows])
             items = [_info(r, children.get(r.id)) for r in rows]
-            total = conn.scalar(searching.count_query(search, where)) if search.count else None
         return InstancePage(
             items,
             searching.cursor_after(items[-1], search) if more else None,
@@ -375,22 +363,46 @@ class RuntimeService:
             has_more=more,
         )
 
-    def export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[InstanceInfo]:
-        """Every match in the search's order, up to ``max_rows``, read a page at a time (each page a
-        short read of its own: a slow reader of the export holds no transaction open)."""
+    def _search_rows(
+        self, conn: Connection, actor: Actor, search: InstanceSearch, columns: tuple[Any, ...]
+    ) -> tuple[list[Any], bool, int | None]:
+        """One page of rows, whether more follow, and (when asked) the capped count."""
+        limit = max(1, min(search.limit, searching.MAX_LIMIT))
+        sqlite = self.db.is_sqlite
+        where = searching.conditions(
+            search, actor, searching.choose_driver(conn, search, sqlite), sqlite=sqlite
+        )
+        if search.offset:
+            rows = list(conn.execute(searching.offset_query(search, where, limit + 1)).all())
+        else:
+            rows = []
+            for query in searching.page_queries(search, where, limit + 1, columns):
+                rows += conn.execute(query.limit(limit + 1 - len(rows))).all()
+                if len(rows) > limit:
+                    break
+        total = conn.scalar(searching.count_query(search, where)) if search.count else None
+        return rows[:limit], len(rows) > limit, total
+
+    def export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[Any]:
+        """Every match in the search's order, up to ``max_rows``, a page of rows at a time (each page
+        a short read of its own: a slow reader of the export holds no transaction open). Each row has
+        the list's columns (id, business_key, model_key, model_version, status, initiator,
+        started_at, ended_at …) but not the data."""
         searching.check(search)
-        pages = replace(search, limit=min(1000, max_rows), count=False, offset=0)
+        pages = replace(search, limit=searching.MAX_LIMIT, count=False, offset=0)
         return self._export(actor, pages, max_rows)
 
-    def _export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[InstanceInfo]:
+    def _export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[Any]:
         sent = 0
         while sent < max_rows:
-            page = self.search(actor, replace(search, limit=min(search.limit, max_rows - sent)))
-            yield from page.items
-            sent += len(page.items)
-            if page.next_cursor is None:
+            page = replace(search, limit=min(search.limit, max_rows - sent))
+            with self.db.read() as conn:
+                rows, more, _ = self._search_rows(conn, actor, page, searching.EXPORT_COLUMNS)
+            yield from rows
+            sent += len(rows)
+            if not more or not rows:
                 return
-            search = replace(search, after=page.next_cursor)
+            search = replace(search, after=searching.cursor_after(rows[-1], search))
 
 
 def _business_key_taken(conn: Connection, model_key: str, business_key: str) -> bool:
