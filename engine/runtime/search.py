@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, func, or_, select, union
+from sqlalchemy import Connection, Select, String, and_, exists, func, or_, select, type_coerce, union
 
 from engine import access
 from engine.actor import Actor
@@ -204,7 +204,7 @@ def _filters(search: InstanceSearch) -> dict[str, Any]:
     found: dict[str, Any] = {}
 
     def plain(column: Any) -> Any:
-        return column.concat("")
+        return type_coerce(column, String()).concat("")
 
     if search.model_key:
         found["model_key"] = (pi.model_key == search.model_key, plain(pi.model_key) == search.model_key)
