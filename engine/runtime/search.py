@@ -170,6 +170,13 @@ def participant_probe(user: str) -> Any:
     return or_(pi.initiator.concat("") == user, acted)
 
 
+def participant_sources(user: str) -> list[Any]:
+    return [
+        select(pi.id).where(pi.initiator == user),
+        select(history_events.c.instance_id).where(history_events.c.actor == user),
+    ]
+
+
 def data_ids(name: str, value: str) -> Any:
     return select(instance_values.c.instance_id).where(
         (instance_values.c.name == name) & instance_values.c.value.in_(query_texts(value))
@@ -200,27 +207,30 @@ PROBE_ORDER = ["business_key", "data", "initiator", "participant", "started", "e
 
 
 def _filters(search: InstanceSearch) -> dict[str, Any]:
-    """Each filter an index can serve: its name -> (indexed condition, condition without an index)."""
+    """Each filter an index can serve: its name -> (indexed condition, condition without an index,
+    what to count off the index for an estimate: None for the indexed condition on the instances)."""
     found: dict[str, Any] = {}
 
     def plain(column: Any) -> Any:
         return type_coerce(column, String()).concat("")
 
     if search.model_key:
-        found["model_key"] = (pi.model_key == search.model_key, plain(pi.model_key) == search.model_key)
+        found["model_key"] = (pi.model_key == search.model_key, plain(pi.model_key) == search.model_key, None)
     if search.business_key:
         found["business_key"] = (
             business_key_filter(search.business_key, pi.business_key),
             business_key_filter(search.business_key, plain(pi.business_key)),
+            None,
         )
     if search.status:
-        found["status"] = (pi.status == search.status, plain(pi.status) == search.status)
+        found["status"] = (pi.status == search.status, plain(pi.status) == search.status, None)
     if search.initiator:
-        found["initiator"] = (pi.initiator == search.initiator, plain(pi.initiator) == search.initiator)
+        found["initiator"] = (pi.initiator == search.initiator, plain(pi.initiator) == search.initiator, None)
     if search.participant:
         found["participant"] = (
             pi.id.in_(participant_ids(search.participant)),
             participant_probe(search.participant),
+            participant_sources(search.participant),
         )
     for name, column, low, high in (
         ("started", pi.started_at, search.started_from, search.started_to),
@@ -236,16 +246,26 @@ def _filters(search: InstanceSearch) -> dict[str, Any]:
             if high is not None:
                 parts.append(target < bound(high, low=True))
             pair.append(and_(*parts))
-        found[name] = tuple(pair)
+        found[name] = (*pair, None)
     for i, (name, value) in enumerate(search.data):
-        found[f"data{i}"] = (pi.id.in_(data_ids(name, value)), data_probe(name, value))
+        found[f"data{i}"] = (
+            pi.id.in_(data_ids(name, value)),
+            data_probe(name, value),
+            [data_ids(name, value)],
+        )
     return found
 
 
-def _estimate(conn: Connection, condition: Any, cap: int) -> int:
-    """How many rows ``condition`` selects, counted off its index up to ``cap``."""
-    inner = select(pi.id).where(condition).limit(cap).subquery()
-    return conn.scalar(select(func.count()).select_from(inner)) or 0
+def _estimate(conn: Connection, condition: Any, sources: list[Any] | None, cap: int) -> int:
+    """How many rows a filter selects, counted off its index up to ``cap`` (a set filter's ids are
+    counted where they are listed: asked through the instances, the whole set would be read first)."""
+    total = 0
+    for source in sources or [select(pi.id).where(condition)]:
+        inner = source.limit(cap - total).subquery()
+        total += conn.scalar(select(func.count()).select_from(inner)) or 0
+        if total >= cap:
+            break
+    return total
 
 
 def choose_driver(conn: Connection, search: InstanceSearch, sqlite: bool) -> str | None:
@@ -257,10 +277,10 @@ def choose_driver(conn: Connection, search: InstanceSearch, sqlite: bool) -> str
     best, fewest = None, DRIVE_LIMIT + 1
     # The likely selective first: each later count stops at the smallest so far.
     for name in sorted(filters, key=lambda n: PROBE_ORDER.index(n.rstrip("0123456789"))):
-        indexed = filters[name][0]
+        indexed, _, sources = filters[name]
         if name == walk:
             continue
-        n = _estimate(conn, indexed, fewest)
+        n = _estimate(conn, indexed, sources, fewest)
         if n < fewest:
             best, fewest = name, n
     return best
@@ -273,7 +293,7 @@ def conditions(
     where = [access.visible_to(actor)]
     if search.version is not None:
         where.append(model_versions.c.version == search.version)
-    for name, (indexed, plain) in _filters(search).items():
+    for name, (indexed, plain, _) in _filters(search).items():
         use_index = not sqlite or name == driver or (driver is None and name == SORT_FILTER[search.sort])
         where.append(indexed if use_index else plain)
     return [c for c in where if c is not None]
