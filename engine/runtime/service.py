@@ -393,6 +393,7 @@ class RuntimeService:
         the list's columns (id, business_key, model_key, model_version, status, initiator,
         started_at, ended_at …) but not the data."""
         searching.check(search)
+        searching.read_cursor(search)  # refused now, not halfway through a stream
         pages = replace(search, limit=searching.MAX_LIMIT, count=False, offset=0)
         return self._export(actor, pages, max_rows)
 

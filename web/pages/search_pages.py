@@ -104,7 +104,7 @@ class SearchForm:
             day += timedelta(days=1)
         return datetime.combine(day, time(), tzinfo=zone)
 
-    def search(self, limit: int = PAGE_SIZE) -> InstanceSearch:
+    def search(self, limit: int | None = None) -> InstanceSearch:
         zone = ZoneInfo(g.time_zone)
         data: tuple[tuple[str, str], ...] = ()
         if self.field or self.value:
@@ -124,7 +124,7 @@ class SearchForm:
             data=data,
             sort=self.sort,
             descending=self.order == "desc",
-            limit=limit,
+            limit=limit or PAGE_SIZE,
             after=self.after or None,
             count=True,
         )
@@ -175,7 +175,7 @@ def instance_search() -> str:
 @bp.get("/instances.csv")
 def instance_export() -> Response:
     form = SearchForm.from_args(request.args.to_dict())
-    rows = engine().runtime.export(actor(), form.search(limit=1), EXPORT_MAX_ROWS + 1)
+    rows = engine().runtime.export(actor(), form.search(), EXPORT_MAX_ROWS + 1)
     locale, names = g.locale, model_names()
     header = [i18n.gettext(locale, label) for label in CSV_HEADER]
     note = i18n.gettext(
