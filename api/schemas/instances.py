@@ -139,9 +139,7 @@ class InstancePageSchema(PageSchema):
     next_cursor = fields.String(
         required=True,
         allow_none=True,
-        metadata={
-            "description": "pass as `after` for the next page (null on the last)"
-        },
+        metadata={"description": "pass as `after` for the next page (null on the last)"},
     )
     total = fields.Integer(
         required=True, allow_none=True, metadata={"description": "with `count=true`: the matches, capped"}
