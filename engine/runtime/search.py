@@ -40,6 +40,7 @@ SORTS = {
     "status": pi.status,
 }
 NULLABLE_SORTS = {"ended", "business_key"}
+SORT_FILTER_COLUMNS = SORTS
 SORT_FILTER = {  # the filter on each order's column
     "started": "started",
     "ended": "ended",
@@ -203,6 +204,10 @@ def data_probe(name: str, value: str) -> Any:
 # (``col || ''`` is served by no index; a set filter becomes a probe per row).
 
 DRIVE_LIMIT = 5_000
+# A walk in page order that finds less than a page in this many rows stops, and the page is read
+# again from the smallest filter's index, if one selects at most FALLBACK_LIMIT rows.
+WALK_LIMIT = 20_000
+FALLBACK_LIMIT = 300_000
 PROBE_ORDER = ["business_key", "data", "initiator", "participant", "started", "ended", "status", "model_key"]
 
 
@@ -268,13 +273,16 @@ def _estimate(conn: Connection, condition: Any, sources: list[Any] | None, cap: 
     return total
 
 
-def choose_driver(conn: Connection, search: InstanceSearch, sqlite: bool) -> str | None:
-    """The filter whose index finds the rows (None: walk the order's index). PostgreSQL: its planner."""
+def choose_driver(
+    conn: Connection, search: InstanceSearch, sqlite: bool, limit: int | None = None
+) -> str | None:
+    """The filter whose index finds the rows, if one selects at most ``limit`` (None: walk the order's
+    index). PostgreSQL: its planner decides."""
     if not sqlite:
         return None
     filters = _filters(search)
     walk = SORT_FILTER[search.sort]  # a filter on the order's own column is the walk itself
-    best, fewest = None, DRIVE_LIMIT + 1
+    best, fewest = None, (DRIVE_LIMIT if limit is None else limit) + 1
     # The likely selective first: each later count stops at the smallest so far.
     for name in sorted(filters, key=lambda n: PROBE_ORDER.index(n.rstrip("0123456789"))):
         indexed, _, sources = filters[name]
@@ -284,6 +292,33 @@ def choose_driver(conn: Connection, search: InstanceSearch, sqlite: bool) -> str
         if n < fewest:
             best, fewest = name, n
     return best
+
+
+def walks_blind(search: InstanceSearch) -> bool:
+    """Whether a walk in page order checks filters the order's index knows nothing of."""
+    return bool(search.data or search.version is not None) or any(
+        name != SORT_FILTER[search.sort] for name in _filters(search)
+    )
+
+
+def walk_limit(conn: Connection, search: InstanceSearch, cursor: Cursor | None) -> Any:
+    """A condition that stops a walk in page order after WALK_LIMIT rows of the order's index (None:
+    fewer are left), read index-only off that index: the walk's rows are then at most these."""
+    if cursor is not None and cursor.key is None:
+        return None  # in the rows without a key: walked by id
+    column = SORT_FILTER_COLUMNS[search.sort]
+    query = select(column, pi.id)
+    if cursor is not None:
+        query = query.where(after_cursor(search, cursor))
+    elif search.sort in NULLABLE_SORTS:
+        query = query.where(column.is_not(None))
+    last = conn.execute(query.order_by(*order_by(search)).offset(WALK_LIMIT).limit(1)).first()
+    if last is None:
+        return None
+    key = last[0]
+    if search.descending:
+        return (column >= bound(key, low=True)) & ((column > bound(key, low=False)) | (pi.id >= last[1]))
+    return (column <= bound(key, low=False)) & ((column < bound(key, low=True)) | (pi.id <= last[1]))
 
 
 def conditions(

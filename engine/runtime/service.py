@@ -369,23 +369,50 @@ class RuntimeService:
         """One page of rows, whether more follow, and (when asked) the capped count."""
         limit = max(1, min(search.limit, searching.MAX_LIMIT))
         sqlite = self.db.is_sqlite
-        where = searching.conditions(
-            search, actor, searching.choose_driver(conn, search, sqlite), sqlite=sqlite
-        )
+        driver = searching.choose_driver(conn, search, sqlite)
+        where = searching.conditions(search, actor, driver, sqlite=sqlite)
         if search.offset:
             rows = list(conn.execute(searching.offset_query(search, where, limit + 1)).all())
         else:
-            rows = []
-            for query in searching.page_queries(search, where, limit + 1, columns):
-                rows += conn.execute(query.limit(limit + 1 - len(rows))).all()
-                if len(rows) > limit:
-                    break
+            # SQLite walking in page order past rows that fail filters it cannot see: give the walk
+            # WALK_LIMIT rows; matches that rare are read from the smallest filter instead
+            # (engine/runtime/search.py, "how the rows are found").
+            stop = None
+            if sqlite and driver is None and searching.walks_blind(search):
+                stop = searching.walk_limit(conn, search, searching.read_cursor(search))
+            rows = self._page(conn, search, where, limit, columns, stop)
+            if stop is not None and len(rows) <= limit:
+                fallback = searching.choose_driver(conn, search, sqlite, searching.FALLBACK_LIMIT)
+                where = searching.conditions(search, actor, fallback, sqlite=sqlite)
+                rows = self._page(conn, search, where, limit, columns)
         total = None
         if search.count:
             # No order to walk: each filter indexed, the planner reads the one it likes and stops at the cap.
             everything = searching.conditions(search, actor)
             total = conn.scalar(searching.count_query(search, everything))
         return rows[:limit], len(rows) > limit, total
+
+    def _page(
+        self,
+        conn: Connection,
+        search: InstanceSearch,
+        where: list[Any],
+        limit: int,
+        columns: tuple[Any, ...],
+        stop: Any = None,
+    ) -> list[Any]:
+        """Up to ``limit`` + 1 rows after the cursor; ``stop`` bounds the first (keyed) query's walk,
+        and a bounded walk that comes back short does not go on to the rows without a key."""
+        rows: list[Any] = []
+        for n, query in enumerate(searching.page_queries(search, where, limit + 1, columns)):
+            if stop is not None:
+                if n > 0:
+                    break
+                query = query.where(stop)
+            rows += conn.execute(query.limit(limit + 1 - len(rows))).all()
+            if len(rows) > limit:
+                break
+        return rows
 
     def export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[Any]:
         """Every match in the search's order, up to ``max_rows``, a page of rows at a time (each page
