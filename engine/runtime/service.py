@@ -35,6 +35,7 @@ from engine.store.schema import model_versions, process_instances
 
 BUSINESS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 SYSTEM_VARIABLES = ("initiator", "business_key")
+EXPORT_PAGE = 2000  # rows per read of an export
 
 
 @dataclass(frozen=True)
@@ -364,10 +365,15 @@ class RuntimeService:
         )
 
     def _search_rows(
-        self, conn: Connection, actor: Actor, search: InstanceSearch, columns: tuple[Any, ...]
+        self,
+        conn: Connection,
+        actor: Actor,
+        search: InstanceSearch,
+        columns: tuple[Any, ...],
+        page_cap: int = searching.MAX_LIMIT,
     ) -> tuple[list[Any], bool, int | None]:
         """One page of rows, whether more follow, and (when asked) the capped count."""
-        limit = max(1, min(search.limit, searching.MAX_LIMIT))
+        limit = max(1, min(search.limit, page_cap))
         sqlite = self.db.is_sqlite
         driver = searching.choose_driver(conn, search, sqlite)
         where = searching.conditions(search, actor, driver, sqlite=sqlite)
@@ -386,7 +392,9 @@ class RuntimeService:
                 where = searching.conditions(search, actor, fallback, sqlite=sqlite)
                 rows = self._page(conn, search, where, limit, columns)
         total = None
-        if search.count:
+        if search.count and search.after is None and not search.offset and len(rows) <= limit:
+            total = len(rows)  # the whole result is on this page
+        elif search.count:
             # No order to walk: each filter indexed, the planner reads the one it likes and stops at the cap.
             everything = searching.conditions(search, actor)
             total = conn.scalar(searching.count_query(search, everything))
@@ -421,7 +429,7 @@ class RuntimeService:
         started_at, ended_at …) but not the data."""
         searching.check(search)
         searching.read_cursor(search)  # refused now, not halfway through a stream
-        pages = replace(search, limit=searching.MAX_LIMIT, count=False, offset=0)
+        pages = replace(search, limit=EXPORT_PAGE, count=False, offset=0)
         return self._export(actor, pages, max_rows)
 
     def _export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[Any]:
@@ -429,7 +437,7 @@ class RuntimeService:
         while sent < max_rows:
             page = replace(search, limit=min(search.limit, max_rows - sent))
             with self.db.read() as conn:
-                rows, more, _ = self._search_rows(conn, actor, page, searching.EXPORT_COLUMNS)
+                rows, more, _ = self._search_rows(conn, actor, page, searching.EXPORT_COLUMNS, EXPORT_PAGE)
             yield from rows
             sent += len(rows)
             if not more or not rows:
