@@ -194,6 +194,9 @@ instance_values = Table(
     Column("name", String(100), primary_key=True),
     Column("value", String(200), nullable=False),
     Index("ix_instance_values_name_value_instance_id", "name", "value", "instance_id"),
+    # On SQLite the primary key is the table (no rowid B-tree beside it): a command that changes a
+    # value writes two B-trees, not three.
+    sqlite_with_rowid=False,
 )
 
 business_key_sequences = Table(

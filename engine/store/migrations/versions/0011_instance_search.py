@@ -32,6 +32,7 @@ def upgrade() -> None:
             name="fk_instance_values_instance_id_process_instances",
         ),
         sa.PrimaryKeyConstraint("instance_id", "name", name="pk_instance_values"),
+        sqlite_with_rowid=False,
     )
     _fill()
     # After the fill: one sort of the finished table is cheaper than keeping the index in step row by row.
