@@ -9,6 +9,18 @@ cancelled, 3% suspended, 90% with a business key; 4 data values each (customer o
 3, amount, approved) in ``instance_values``; 2 trail events each (started by one of 500 requesters,
 a task completed by one of 100 approvers). Then times, as an auditor, each query a search page
 makes (median of --repeat runs, in ms). Target on SQLite: every page under 150 ms.
+
+Measured 2026-11-26 at 1,000,000 instances on the 2-core VM shared with other sessions (load
+average 5-7, so every figure is some 3x what a quiet machine gives; SQLite then PostgreSQL, ms):
+page 1 17 / 36; deep page by cursor (row 500,000) 19 / 40; business key exact 10 / 27, prefix of
+~100 keys 17 / 20, prefix of ~100,000 keys from a year ago 820 / 482 (over: see below); status +
+process 31-65 / 28; process + version 23 / 27; participant (10,000 instances) 107 / 864 (over on
+PostgreSQL), (2,000) 107 / 59; data customer = value 69 / 22, region = value (333,000) 52 / 12,
+both 79 / 29; started within a month 30 / 10, the same by business key 733 / 76; ended within a
+week 21 / 9; each order's page 1 15-20 / 4-12; counts (capped at 10,000) 20-345 / 28-832; CSV of
+10,000 rows 2,080 / 845. Over 150 ms: many matches that sit far along the order's walk (a year-old
+key prefix sorted by start; a start window sorted by key), the counts of large sets, and the CSV
+(a download, not a page).
 """
 
 from __future__ import annotations
