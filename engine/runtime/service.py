@@ -396,7 +396,7 @@ class RuntimeService:
             total = len(rows)  # the whole result is on this page
         elif search.count:
             # No order to walk: each filter indexed, the planner reads the one it likes and stops at the cap.
-            everything = searching.conditions(search, actor)
+            everything = searching.conditions(search, actor) if sqlite else where
             total = conn.scalar(searching.count_query(search, everything))
         return rows[:limit], len(rows) > limit, total
 
