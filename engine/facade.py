@@ -23,6 +23,7 @@ from engine.runtime.service import RuntimeService
 from engine.runtime.stalls import StallCheck
 from engine.runtime.step_history import StepHistory
 from engine.runtime.unit_of_work import TableSync, UnitOfWork
+from engine.runtime.values import InstanceValues
 from engine.store import migrate
 from engine.store.database import Database
 from engine.tasks.escalation import BoundaryEscalation
@@ -50,6 +51,7 @@ class Engine:
             TableSync(sync_waits),  # the timers and subscriptions,
             TableSync(sync_external),  # the external tasks,
             Outbox(),  # what it threw,
+            InstanceValues(),  # the data's searchable values,
             StallCheck(),  # and last, whether a running instance still waits for anything.
         )
         self.tasks = TaskService(self.db, self.repository, self.uow, self.identity, self.clock)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
-from flask import Blueprint, url_for
+from flask import Blueprint, Response, request, url_for
 
 from api.operation import Reply, operation
-from api.paging import fetch_limit, page
 from api.routes.links import instance_links
 from api.schemas.common import ReasonBody
 from api.schemas.instances import (
@@ -16,17 +15,20 @@ from api.schemas.instances import (
     InstanceListQuery,
     InstancePageSchema,
     InstanceSchema,
+    InstanceSearchQuery,
     PathSchema,
     StartBody,
     VerificationSchema,
 )
 from engine import Engine
 from engine.actor import Actor
+from engine.errors import InvalidInput, Problem
 from engine.history import ChainVerification
-from engine.runtime import InstanceFilter, InstanceInfo
+from engine.runtime import EXPORT_COLUMNS, EXPORT_MAX_ROWS, InstanceInfo, InstanceSearch, csv_lines
 
 bp = Blueprint("instances", __name__)
 
+CSV = {"text/csv": {"schema": {"type": "string"}}}
 LOCATION = {"Location": {"schema": {"type": "string"}, "description": "the new instance"}}
 
 
@@ -51,28 +53,84 @@ def start(engine: Engine, actor: Actor, body: dict[str, Any]) -> Reply:
 
 @bp.get("/instances")
 @operation(
-    "List the instances I may read, newest first",
+    "Search the instances I may read",
     description="Employees see the instances they started, worked on, or may work on; process owners, "
-    "auditors and admins see all.",
+    "auditors and admins see all. Newest first unless `sort` and `order` say otherwise. Page on with "
+    "`after` = the previous page's `next_cursor` (a deep page costs what the first does); `offset` "
+    "still works but reads every row it skips.",
     query=InstanceListQuery,
     response=InstancePageSchema,
     links=instance_links("$response.body#/items/0/id"),
 )
 def list_instances(engine: Engine, actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
-    found = engine.runtime.list(
-        actor,
-        InstanceFilter(
-            model_key=query.get("model"),
-            status=query.get("status"),
-            initiator=query.get("initiator"),
-            business_key=query.get("business_key"),
-            started_from=query.get("started_from"),
-            started_to=query.get("started_to"),
-            limit=fetch_limit(query),
-            offset=query["offset"],
-        ),
+    search = replace(
+        search_of(query),
+        limit=query["limit"],
+        offset=query["offset"],
+        after=query.get("after"),
+        count=query["count"],
     )
-    return page(found, query)
+    found = engine.runtime.search(actor, search)
+    by_offset = found.has_more and search.after is None
+    return {
+        "items": found.items,
+        "limit": search.limit,
+        "offset": search.offset,
+        "next_offset": search.offset + search.limit if by_offset else None,
+        "next_cursor": found.next_cursor,
+        "total": found.total,
+        "total_capped": found.total_capped,
+    }
+
+
+@bp.get("/instances.csv")
+@operation(
+    "Export the search's result list as CSV",
+    description=f"The same filters and order as `GET /instances`, every match (at most {EXPORT_MAX_ROWS:,} "
+    "rows: past that a last line says the export stopped; `X-Export-Limit` states the limit). Columns: "
+    + ", ".join(EXPORT_COLUMNS)
+    + ". A cell beginning with = + - @ is written with a leading ' so that a spreadsheet shows it as "
+    "text instead of running it.",
+    query=InstanceSearchQuery,
+    response_content=CSV,
+    response_headers={
+        "X-Export-Limit": {"schema": {"type": "integer"}, "description": "the most rows an export holds"}
+    },
+)
+def export_instances(engine: Engine, actor: Actor, query: dict[str, Any]) -> Response:
+    rows = engine.runtime.export(actor, search_of(query), EXPORT_MAX_ROWS + 1)
+    names = {m.model_key: m.name or m.model_key for m in engine.repository.list_models()}
+    response = Response(csv_lines(rows, lambda key: names.get(key, key)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="instances.csv"'
+    response.headers["X-Export-Limit"] = str(EXPORT_MAX_ROWS)
+    return response
+
+
+def search_of(query: dict[str, Any]) -> InstanceSearch:
+    """The search a query string asks for (``data`` may be repeated: read off the request)."""
+    return InstanceSearch(
+        model_key=query.get("model"),
+        version=query.get("version"),
+        business_key=query.get("business_key"),
+        status=query.get("status"),
+        initiator=query.get("initiator"),
+        participant=query.get("participant"),
+        started_from=query.get("started_from"),
+        started_to=query.get("started_to"),
+        ended_from=query.get("ended_from"),
+        ended_to=query.get("ended_to"),
+        data=tuple(data_condition(raw) for raw in request.args.getlist("data")),
+        sort=query["sort"],
+        descending=query["order"] == "desc",
+    )
+
+
+def data_condition(raw: str) -> tuple[str, str]:
+    name, colon, value = raw.partition(":")
+    if not colon:
+        message = f"{raw[:100]!r} is not field:value (customer:ACME)"
+        raise InvalidInput(f"data: {message}", [Problem(message, field="data")])
+    return name, value
 
 
 @bp.get("/instances/<id:instance_id>")

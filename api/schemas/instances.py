@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.common import PageQuery, PageSchema
 from api.schemas.fields import BusinessKey, Id, JsonObject, Moment, Text, UserName
+from engine.runtime import COUNT_CAP, SORTS
 from engine.statuses import INSTANCE_STATUSES
 
 
@@ -16,13 +17,63 @@ class StartBody(Schema):
     data = JsonObject(load_default=dict, metadata={"description": "start data (the start form's fields)"})
 
 
-class InstanceListQuery(PageQuery):
+BUSINESS_KEY_OR_PREFIX = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}\*?$",
+    error="letters, digits and _ . : / - (at most 100, starting with a letter or digit); "
+    "a final * finds every key that begins so",
+)
+
+
+class InstanceSearchQuery(Schema):
+    """The filters and the order of a search, shared by the list and its CSV export."""
+
     model = Text(length=(1, 200))
+    version = fields.Integer(
+        validate=validate.Range(1, 10**9),
+        metadata={"description": "the process's version number (needs `model`)"},
+    )
     status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
     initiator = UserName()
-    business_key = BusinessKey()
+    participant = UserName(
+        metadata={
+            "description": "started the instance, or acted on it in its trail (claimed, completed or "
+            "was assigned a task, cancelled it …)"
+        }
+    )
+    business_key = Text(
+        pattern=BUSINESS_KEY_OR_PREFIX,
+        metadata={"description": "exact, or a prefix ending in `*` (`MKT-2026-*`)", "example": "MKT-2026-*"},
+    )
     started_from = Moment(metadata={"description": "started at or after (ISO 8601; UTC if no offset)"})
     started_to = Moment(metadata={"description": "started before (ISO 8601; UTC if no offset)"})
+    ended_from = Moment(metadata={"description": "ended at or after (ISO 8601; UTC if no offset)"})
+    ended_to = Moment(metadata={"description": "ended before (ISO 8601; UTC if no offset)"})
+    data = Text(
+        length=(1, 310),
+        metadata={
+            "description": "`field:value`: a top-level field of the instance's data equals the value "
+            "(text as typed; `5000` finds the number 5000 and 5000.0, `true` the boolean). Repeat the "
+            "parameter for several fields (at most 5), all of which must hold.",
+            "example": "customer:ACME",
+        },
+    )
+    sort = fields.String(
+        load_default="started",
+        validate=validate.OneOf(SORTS),
+        metadata={"description": "the order, always followed by the id"},
+    )
+    order = fields.String(load_default="desc", validate=validate.OneOf(("asc", "desc")))
+
+
+class InstanceListQuery(InstanceSearchQuery, PageQuery):
+    after = Text(
+        length=(1, 1000),
+        metadata={"description": "the `next_cursor` of the previous page (instead of `offset`)"},
+    )
+    count = fields.Boolean(
+        load_default=False,
+        metadata={"description": f"also count the matches, up to {COUNT_CAP:,} (`total`, `total_capped`)"},
+    )
 
 
 class InstanceSchema(Schema):
@@ -85,6 +136,17 @@ class ChildLinkSchema(Schema):
 
 class InstancePageSchema(PageSchema):
     items = fields.List(fields.Nested(InstanceSchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "pass as `after` for the next page (null on the last)"},
+    )
+    total = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "with `count=true`: the matches, capped"}
+    )
+    total_capped = fields.Boolean(
+        required=True, metadata={"description": f"true: there are more than `total` ({COUNT_CAP:,})"}
+    )
 
 
 class HistoryEventSchema(Schema):

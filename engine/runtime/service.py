@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,10 @@ from engine.config import Settings
 from engine.errors import Conflict, DataValidationError, InvalidInput, Problem
 from engine.forms import Form
 from engine.repository.service import RepositoryService
+from engine.runtime import search as searching
 from engine.runtime.business_keys import next_business_key
 from engine.runtime.calls import CallActivities, call_children, lock_descendants
+from engine.runtime.search import InstancePage, InstanceSearch
 from engine.runtime.stalls import why_waiting
 from engine.runtime.unit_of_work import LoadedInstance, Transaction, UnitOfWork
 from engine.spiff.steps import cancel as cancel_workflow
@@ -32,6 +35,9 @@ from engine.store.schema import external_tasks, instance_calls, model_versions, 
 
 BUSINESS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 SYSTEM_VARIABLES = ("initiator", "business_key")
+EXPORT_PAGE = 2000  # rows per read of an export
+
+
 # Cancel, suspend and resume say why, in the trail: an auditor reading a stopped request must not
 # have to ask. One rule for every face (API, CLI, web UI), so it is checked here.
 MAX_REASON = 2000
@@ -396,6 +402,101 @@ class RuntimeService:
             rows = conn.execute(query).all()
             children = call_children(conn, [r.id for r in rows])
             return [_info(r, children.get(r.id)) for r in rows]
+
+    def search(self, actor: Actor, search: InstanceSearch) -> InstancePage:
+        """The instances ``actor`` may read that match ``search``: one page, in its order."""
+        searching.check(search)
+        with self.db.read() as conn:
+            rows, more, total = self._search_rows(conn, actor, search, searching.PAGE_COLUMNS)
+            children = call_children(conn, [r.id for r in rows])
+            items = [_info(r, children.get(r.id)) for r in rows]
+        return InstancePage(
+            items,
+            searching.cursor_after(items[-1], search) if more else None,
+            total=None if total is None else min(total, searching.COUNT_CAP),
+            total_capped=total is not None and total > searching.COUNT_CAP,
+            has_more=more,
+        )
+
+    def _search_rows(
+        self,
+        conn: Connection,
+        actor: Actor,
+        search: InstanceSearch,
+        columns: tuple[Any, ...],
+        page_cap: int = searching.MAX_LIMIT,
+    ) -> tuple[list[Any], bool, int | None]:
+        """One page of rows, whether more follow, and (when asked) the capped count."""
+        limit = max(1, min(search.limit, page_cap))
+        sqlite = self.db.is_sqlite
+        driver = searching.choose_driver(conn, search, sqlite)
+        where = searching.conditions(search, actor, driver, sqlite=sqlite)
+        if search.offset:
+            rows = list(conn.execute(searching.offset_query(search, where, limit + 1)).all())
+        else:
+            # SQLite walking in page order past rows that fail filters it cannot see: give the walk
+            # WALK_LIMIT rows; matches that rare are read from the smallest filter instead
+            # (engine/runtime/search.py, "how the rows are found").
+            stop = None
+            if sqlite and driver is None and searching.walks_blind(search):
+                stop = searching.walk_limit(conn, search, searching.read_cursor(search))
+            rows = self._page(conn, search, where, limit, columns, stop)
+            if stop is not None and len(rows) <= limit:
+                fallback = searching.choose_driver(conn, search, sqlite, searching.FALLBACK_LIMIT)
+                where = searching.conditions(search, actor, fallback, sqlite=sqlite)
+                rows = self._page(conn, search, where, limit, columns)
+        total = None
+        if search.count and search.after is None and not search.offset and len(rows) <= limit:
+            total = len(rows)  # the whole result is on this page
+        elif search.count:
+            # No order to walk: each filter indexed, the planner reads the one it likes and stops at the cap.
+            everything = searching.conditions(search, actor) if sqlite else where
+            total = conn.scalar(searching.count_query(search, everything))
+        return rows[:limit], len(rows) > limit, total
+
+    def _page(
+        self,
+        conn: Connection,
+        search: InstanceSearch,
+        where: list[Any],
+        limit: int,
+        columns: tuple[Any, ...],
+        stop: Any = None,
+    ) -> list[Any]:
+        """Up to ``limit`` + 1 rows after the cursor; ``stop`` bounds the first (keyed) query's walk,
+        and a bounded walk that comes back short does not go on to the rows without a key."""
+        rows: list[Any] = []
+        for n, query in enumerate(searching.page_queries(search, where, limit + 1, columns)):
+            if stop is not None:
+                if n > 0:
+                    break
+                query = query.where(stop)
+            rows += conn.execute(query.limit(limit + 1 - len(rows))).all()
+            if len(rows) > limit:
+                break
+        return rows
+
+    def export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[Any]:
+        """Every match in the search's order, up to ``max_rows``, a page of rows at a time (each page
+        a short read of its own: a slow reader of the export holds no transaction open). Each row has
+        the list's columns (id, business_key, model_key, model_version, status, initiator,
+        started_at, ended_at …) but not the data."""
+        searching.check(search)
+        searching.read_cursor(search)  # refused now, not halfway through a stream
+        pages = replace(search, limit=EXPORT_PAGE, count=False, offset=0)
+        return self._export(actor, pages, max_rows)
+
+    def _export(self, actor: Actor, search: InstanceSearch, max_rows: int) -> Iterator[Any]:
+        sent = 0
+        while sent < max_rows:
+            page = replace(search, limit=min(search.limit, max_rows - sent))
+            with self.db.read() as conn:
+                rows, more, _ = self._search_rows(conn, actor, page, searching.EXPORT_COLUMNS, EXPORT_PAGE)
+            yield from rows
+            sent += len(rows)
+            if not more or not rows:
+                return
+            search = replace(search, after=searching.cursor_after(rows[-1], search))
 
 
 def _has_retryable_incident(conn: Connection, instance_id: int) -> bool:

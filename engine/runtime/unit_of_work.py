@@ -126,6 +126,10 @@ class LoadedInstance:
     # The event that ends the instance (instance_completed/cancelled), recorded after everything the
     # command did to the instance's waits, so the trail reads in causal order.
     ending: tuple[str, dict[str, Any]] | None = None
+    # The instance's data as this command leaves it, and its JSON (set before the projections run;
+    # None for a command that left the workflow alone).
+    data: dict[str, Any] | None = None
+    encoded_data: str | None = None
 
     @property
     def id(self) -> int:
@@ -388,6 +392,7 @@ class UnitOfWork:
                 projection.settle(loaded)
             data = instance_data(wf)
             encoded = self._checked_depth(data, row.data)
+            loaded.data, loaded.encoded_data = data, encoded
             if loaded.status == RUNNING and wf.is_completed():
                 loaded.status = COMPLETED
                 loaded.ended_at = loaded.now

@@ -15,7 +15,7 @@ from engine.store.database import Database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration (tests/store/test_migrations.py checks it against the migrations directory).
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 
 
 def _config() -> Any:

@@ -175,9 +175,8 @@ process_instances = Table(
     Column("parent_spiff_task_id", String(36)),
     UniqueConstraint("model_key", "business_key"),
     Index("ix_process_instances_parent_instance_id", "parent_instance_id"),
-    Index("ix_process_instances_status", "status"),
     # The operations page's stalled instances (engine/incidents): the few rows with an error, without
-    # walking every running instance (migration 0011).
+    # walking every running instance (migration 0012).
     Index(
         "ix_process_instances_stalled",
         "id",
@@ -189,6 +188,26 @@ process_instances = Table(
     Index("ix_process_instances_started_at", "started_at"),
     # The process overview's counts per version (engine/overview): running now, ended in a period.
     Index("ix_process_instances_status_ended_at_version_id", "status", "ended_at", "version_id"),
+)
+# The instance search's orders (engine/runtime/search.py), each ending in the id tie-break so that a
+# page is read off an index in order on PostgreSQL too (SQLite appends the rowid to every index).
+Index("ix_process_instances_status_id", process_instances.c.status, process_instances.c.id)
+Index("ix_process_instances_model_key_id", process_instances.c.model_key, process_instances.c.id)
+Index("ix_process_instances_ended_at_id", process_instances.c.ended_at, process_instances.c.id)
+
+# The top-level scalar values of each instance's data, as text (engine/runtime/values.py), kept in
+# step by every command that changes the data: "customer = ACME" is an index range, not a scan of
+# every instance's JSON.
+instance_values = Table(
+    "instance_values",
+    metadata,
+    Column("instance_id", Integer, ForeignKey("process_instances.id"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Index("ix_instance_values_name_value_instance_id", "name", "value", "instance_id"),
+    # On SQLite the primary key is the table (no rowid B-tree beside it): a command that changes a
+    # value writes two B-trees, not three.
+    sqlite_with_rowid=False,
 )
 
 business_key_sequences = Table(

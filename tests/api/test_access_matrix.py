@@ -24,6 +24,7 @@ from engine.errors import Conflict, PermissionDenied
 from engine.external.service import ExternalTaskQuery, TopicRequest
 from engine.overview import Period
 from engine.repository.bundle import Bundle
+from engine.runtime import InstanceSearch
 from engine.store.schema import timers
 from tests.api.conftest import PASSWORD, ROLES, Api, Countersign, bundle_files
 from tests.factories import MODELS, deploy_path
@@ -192,7 +193,18 @@ ROUTES = [
         json={"model": "countersign", "data": {"customer": "X", "amount": 1}},
         call=lambda e, a: e.runtime.start("countersign", a, {"customer": "X", "amount": 1}),
     ),
-    Route("GET", "/instances", (200, 200, 200, 200, 401), call=lambda e, a: e.runtime.list(a)),
+    Route(
+        "GET",
+        "/instances",
+        (200, 200, 200, 200, 401),
+        call=lambda e, a: e.runtime.search(a, InstanceSearch()),
+    ),
+    Route(
+        "GET",
+        "/instances.csv",
+        (200, 200, 200, 200, 401),
+        call=lambda e, a: list(e.runtime.export(a, InstanceSearch(), 10)),
+    ),
     Route("GET", "/instances/1", (200, 200, 200, 200, 401), call=lambda e, a: e.runtime.get(1, a)),
     Route(
         "POST",
