@@ -23,8 +23,16 @@ def visible_events(page: Page) -> list[str]:
 
 def test_an_auditor_follows_the_path_the_trail_and_a_broken_chain(page: Page, ui: Ui) -> None:
     iid = reworked_contract(ui)
+    reworked_contract(ui, customer="Globex")  # another, which the search must leave out
+    key = ui.engine.runtime.get(iid, ui.engine.identity.actor("ann")).business_key
     page.sign_in("ann")
-    page.open(f"/ui/instances/{iid}")
+    page.find('nav a[href="/ui/instances"]').click()
+    page.find(".filters-box summary").click()  # the filters fold away until a search is made
+    page.fill("key", key)
+    page.submit("form.filters button[type=submit]")
+    links = page.wait.until(lambda d: page.all(f'td a[href="/ui/instances/{iid}"]'))
+    assert len(page.all("table.results tbody tr")) == 1
+    links[0].click()
     diagram_ready(page)
     assert "Trail intact" in page.find("#chain").text
     badges = {
@@ -35,7 +43,6 @@ def test_an_auditor_follows_the_path_the_trail_and_a_broken_chain(page: Page, ui
     assert page.all('.djs-element.done[data-element-id="record_signing"]')
     assert page.all('.djs-element.taken[data-element-id="Flow_all_agree_to_rejected"]')
     assert not page.all('.djs-element.done[data-element-id="vp_approval"]')
-    page.shot("instance-laptop-en")
 
     # the trail's step selects the element on the diagram, and shows only that step's events
     page.find('#timeline button[data-select="finance_review"]').click()
@@ -57,6 +64,7 @@ def test_an_auditor_follows_the_path_the_trail_and_a_broken_chain(page: Page, ui
         for li in page.all("#timeline li.event")
         if li.is_displayed()
     )
+    page.shot("instance-laptop-en")
     matched = page.all("table.dmn tr.matched")
     assert any(r.get_attribute("data-rule") == "contract_approval_level_rule_1" for r in matched)
     assert not page.all("main form[method=post]")  # an auditor changes nothing
