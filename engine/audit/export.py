@@ -10,15 +10,9 @@ from typing import Any
 
 from engine import jsonvalues
 from engine.audit.service import InstanceAudit
+from engine.runtime.export import cell as spreadsheet_cell
 
 CSV_COLUMNS = ("seq", "occurred_at", "type", "actor", "element_id", "element_name", "task_id", "data", "hash")
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def trail_document(audit: InstanceAudit) -> dict[str, Any]:
@@ -87,6 +81,6 @@ def trail_csv(audit: InstanceAudit) -> str:
             jsonvalues.dumps(e.data),
             e.hash,
         )
-        writer.writerow([spreadsheet_safe(v) for v in row])
+        writer.writerow([spreadsheet_cell(v) for v in row])
     # A byte order mark: Excel opens UTF-8 (the Chinese names) correctly only with it.
     return "\ufeff" + out.getvalue()
