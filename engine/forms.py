@@ -16,15 +16,18 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import DataValidationError, ModelValidationError, Problem
 
 OVERWRITE = "x-overwrite"  # on a property: the step may replace a value already in the process data
 READ_ONLY = "readOnly"  # JSON Schema's own annotation: the field is shown, the step does not write it
+
+if TYPE_CHECKING:
+    # Imported where a form is loaded: a command that loads no model (`approvals users add`, say) does
+    # not pay for jsonschema's import, a tenth of an `approvals` process's start (docs/engineering.md).
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ def load_form(key: str, content: bytes, file_name: str) -> Form:
             f"{file_name} must hold a JSON object (a JSON Schema)",
             [Problem("not a JSON object", file=file_name)],
         )
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:

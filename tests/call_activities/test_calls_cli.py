@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.call_activities import models
+
+# Every command a process of its own: among the long tests, which run first (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 
 def test_a_call_chain_reaches_its_end_one_process_per_command(cli):

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.coverage.helpers import bpmn, flow, script, user_task
 from tests.coverage.test_event_subprocesses import PROCESS_LEVEL, event_subprocess
 from tests.coverage.test_events import ERRORS
+
+# Every command a process of its own: among the long tests, which run first (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 
 def _setup(cli, name: str, model: str) -> None:
