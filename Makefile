@@ -60,6 +60,11 @@ COLD_SUITES := tests/runtime tests/process_models tests/tasks tests/timers tests
 # scenarios, the runtime and the call trees; cold against warm is the SQLite pass's question.
 COLD_SUITES_PG := tests/runtime tests/process_models tests/call_activities tests/external
 
+# Bytecode is cached while the tests run, whatever the shell says (PYTHONDONTWRITEBYTECODE=1 in some
+# sandboxes): the tests start a few hundred `approvals` processes, and without __pycache__ (git-ignored)
+# each one compiles the whole engine again, a quarter of its start (docs/engineering.md, "Test suite time").
+test test-postgres: export PYTHONDONTWRITEBYTECODE =
+
 test: lint browser
 	APPROVALS_REQUIRE_BROWSER=$(CAN_INSTALL_BROWSER) $(BIN)/pytest -q -n 2
 	APPROVALS_COLD_COMMANDS=1 $(BIN)/pytest -q -n 2 $(COLD_SUITES)

@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from croniter import CroniterBadDateError, croniter
-
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 _DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 
@@ -178,6 +176,9 @@ class CronCycle:
         # counts as that second: the timers arm a cycle with `now - 1 µs` so that an ISO cycle's
         # start may be now, but a cron timer armed now fires strictly after now (as in Camunda).
         start = (moment + timedelta(microseconds=1)).replace(microsecond=0).astimezone(self.timezone)
+        # Imported where used, not at the top: most `approvals` processes never meet a cron timer.
+        from croniter import CroniterBadDateError, croniter
+
         try:
             when = croniter(
                 self.translated, start, second_at_beginning=True, max_years_between_matches=_MAX_YEARS
@@ -202,6 +203,8 @@ def parse_cron(text: str, timezone: tzinfo) -> CronCycle:
             "(e.g. '0 0 12 ? * MON-FRI' or '0 0 12 1 * ?')"
         )
     translated = " ".join(_translate(index, part) for index, part in enumerate(parts))
+    from croniter import croniter
+
     try:
         croniter(translated, second_at_beginning=True)
     except Exception as exc:  # a combination the field checks let through

@@ -12,19 +12,23 @@ both, whatever the rest of the schema allows.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import DataValidationError, ModelValidationError, Problem
 
 OVERWRITE = "x-overwrite"  # on a property: the step may replace a value already in the process data
 READ_ONLY = "readOnly"  # JSON Schema's own annotation: the field is shown, the step does not write it
+
+if TYPE_CHECKING:
+    # Imported where a form is loaded: a command that loads no model (`approvals users add`, say) does
+    # not pay for jsonschema's import, a tenth of an `approvals` process's start (docs/engineering.md).
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 @dataclass(frozen=True)
@@ -121,12 +125,11 @@ def load_form(key: str, content: bytes, file_name: str) -> Form:
             f"{file_name} must hold a JSON object (a JSON Schema)",
             [Problem("not a JSON object", file=file_name)],
         )
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+    broken = _meta_schema_error(content)
+    if broken is not None:
+        message, where = broken
         raise ModelValidationError(
-            f"{file_name} is not a valid JSON Schema", [Problem(exc.message, file=file_name, field=where)]
+            f"{file_name} is not a valid JSON Schema", [Problem(message, file=file_name, field=where)]
         )
     properties = schema.get("properties", {})
     if not isinstance(properties, dict):
@@ -141,4 +144,21 @@ def load_form(key: str, content: bytes, file_name: str) -> Form:
             f"{file_name}: {OVERWRITE} must be true or false",
             [Problem(f"{OVERWRITE} must be true or false", file=file_name, field=name) for name in wrong],
         )
+    from jsonschema import Draft202012Validator
+
     return Form(key, schema, Draft202012Validator(schema))
+
+
+@functools.lru_cache(maxsize=256)
+def _meta_schema_error(content: bytes) -> tuple[str, str] | None:
+    """How a form file (known to hold a JSON object) breaks the JSON Schema meta-schema: the message
+    and where, or None. Kept per content: checking costs ~7 ms a form, and the same forms are checked
+    at every deploy and every time a version is compiled again (a cold command, a new process)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(json.loads(content.decode("utf-8")))
+    except SchemaError as exc:
+        return exc.message, "/".join(str(p) for p in exc.absolute_path) or "(root)"
+    return None

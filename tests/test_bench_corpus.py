@@ -20,6 +20,7 @@ def _by_name(results: list[dict]) -> dict[str, dict]:
     return {Path(r["file"]).name: r for r in results}
 
 
+@pytest.mark.slow  # every model of the corpus played to its end: among the long tests, run first
 def test_the_runner_completes_refuses_and_evaluates_our_models_one_process_per_step() -> None:
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / "corpus.py"), str(CORPUS), "--json", "-", "--quiet"],

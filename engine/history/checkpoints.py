@@ -19,10 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, Row, select
 
 from engine.clock import Clock
@@ -33,6 +31,9 @@ from engine.history.signing import fingerprint, load_private_key, load_public_ke
 from engine.history.verify import ChainVerification, snapshot, verify_rows
 from engine.store.database import Database
 from engine.store.schema import history_events, process_instances
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +242,8 @@ def verify_checkpoint(
     document = read_checkpoint(path)
     payload = document["payload"]
     key = public_key(settings, public_key_path)
+    from cryptography.exceptions import InvalidSignature  # see signing.py
+
     try:
         signature = base64.b64decode(document["signature"], validate=True)
         key.verify(signature, _canonical(payload))

@@ -37,12 +37,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.clock import Clock
 from engine.config import Settings
 from engine.errors import TooManyAttempts
 from engine.store.schema import login_throttle
+from engine.store.upsert import dialect_insert
 
 USER = "user"
 ADDRESS = "address"
@@ -265,8 +265,7 @@ def _lock(conn: Connection, scope: str, subject: str, now: datetime) -> Any:
     An upsert whose update changes nothing: unlike SELECT … FOR UPDATE it also locks a row that
     does not exist yet, and it cannot fail when a concurrent login inserts or prunes the same row.
     """
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    stmt = dialect.insert(login_throttle).values(
+    stmt = dialect_insert(conn.dialect.name, login_throttle).values(
         scope=scope, subject=subject, failures=0, blocked_until=None, updated_at=now
     )
     stmt = stmt.on_conflict_do_update(

@@ -25,8 +25,6 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from engine.errors import ModelValidationError, Problem
 from engine.forms import OVERWRITE, READ_ONLY, Form, load_form
 from engine.repository.bpmn_document import BpmnDocument, FormField
@@ -142,6 +140,8 @@ def _property(f: FormField, problem: Any) -> tuple[dict[str, Any] | None, bool]:
         default = _typed_default(f, problem)
         if default is _BAD:
             return None, False
+        from jsonschema import Draft202012Validator  # where it is needed: see engine/forms.py
+
         errors = sorted(Draft202012Validator(prop).iter_errors(default), key=lambda e: e.message)
         if errors:
             problem(f"field '{f.id}': defaultValue {f.default!r} does not fit the field: {errors[0].message}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
+from typing import TYPE_CHECKING
 
 from engine.history.checkpoints import periodic_checkpoints
 from engine.timers.service import FireReport, TimerService
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ class TimerPoller:
     def __init__(self, timers: TimerService, interval_seconds: float) -> None:
         self.timers = timers
         self.interval = interval_seconds
-        self._scheduler: BackgroundScheduler | BlockingScheduler | None = None
+        self._scheduler: BaseScheduler | None = None
 
     def poll(self) -> FireReport:
         """Fire everything due now (all of it: a poll drains the backlog, e.g. after downtime)."""
@@ -62,6 +63,11 @@ class TimerPoller:
 
     def start(self, blocking: bool = False) -> None:
         """Poll now (catch-up after downtime), then every interval."""
+        # APScheduler (with asyncio and multiprocessing behind it) is imported here, by the processes
+        # that poll: every other `approvals` command starts without it (docs/engineering.md).
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
         scheduler = BlockingScheduler() if blocking else BackgroundScheduler(daemon=True)
         scheduler.add_job(
             self._safe_poll,

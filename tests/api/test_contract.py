@@ -80,6 +80,7 @@ def test_every_route_is_documented(api: Api) -> None:
     assert public == {"/api/v1/health", "/api/v1/openapi.json", "/api/v1/auth/login"}
 
 
+@pytest.mark.slow  # a server and a hundred requests per operation: among the long tests, run first
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.call_activities import models
+
+# Every command a process of its own: among the long tests, which run first (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 
 def test_a_call_chain_reaches_its_end_one_process_per_command(cli):
@@ -17,24 +22,24 @@ def test_a_call_chain_reaches_its_end_one_process_per_command(cli):
     def show(instance_id):
         return json.loads(cli("instance", str(instance_id), "--json").stdout)
 
-    def only_open_task(instance_id):
-        [task] = [t for t in show(instance_id)["tasks"] if t["status"] == "open"]
+    def only_open_task(shown):
+        [task] = [t for t in shown["tasks"] if t["status"] == "open"]
         return task
 
     parent = show(1)["instance"]
     [child_link] = parent["children"]
     child_id = child_link["instance_id"]
     assert child_link["status"] == "running"
-    cli("complete", str(only_open_task(child_id)["id"]), "--user", "sam", "--data", "{}")
+    cli("complete", str(only_open_task(show(child_id))["id"]), "--user", "sam", "--data", "{}")
     grandchild_id = show(child_id)["instance"]["children"][0]["instance_id"]
-    grandchild = show(grandchild_id)["instance"]
+    shown = show(grandchild_id)
+    grandchild = shown["instance"]
     assert grandchild["business_key"] == "REQ-9" and grandchild["parent"]["instance_id"] == child_id
-    cli(
-        "complete", str(only_open_task(grandchild_id)["id"]), "--user", "sam", "--data", '{"reviewer": "sam"}'
-    )
-    parent = show(1)["instance"]
+    cli("complete", str(only_open_task(shown)["id"]), "--user", "sam", "--data", '{"reviewer": "sam"}')
+    shown = show(1)
+    parent = shown["instance"]
     assert parent["data"]["verdict"] == "large" and parent["data"]["child_reviewer"] == "sam"
-    cli("complete", str(only_open_task(1)["id"]), "--user", "sam", "--data", "{}")
+    cli("complete", str(only_open_task(shown)["id"]), "--user", "sam", "--data", "{}")
     assert [show(i)["instance"]["status"] for i in (1, child_id, grandchild_id)] == ["completed"] * 3
     text = cli("instance", str(child_id)).stdout
     assert (

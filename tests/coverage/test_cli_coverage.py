@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.coverage.helpers import bpmn, flow, script, user_task
 from tests.coverage.test_event_subprocesses import PROCESS_LEVEL, event_subprocess
 from tests.coverage.test_events import ERRORS
+
+# Every command a process of its own: among the long tests, which run first (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 
 def _setup(cli, name: str, model: str) -> None:
@@ -42,12 +47,9 @@ def test_event_subprocesses_one_process_per_command(cli):
     instance_id = _start(cli, "watched_review", "R-9")
     cli("message", "ping", "--key", "R-9")
     cli("message", "ping", "--key", "R-9")
-    assert sorted(t["element_id"] for t in _tasks(cli, instance_id)) == [
-        "answer_ping",
-        "answer_ping",
-        "review",
-    ]
-    answered = next(t for t in _tasks(cli, instance_id) if t["element_id"] == "answer_ping")
+    open_tasks = _tasks(cli, instance_id)
+    assert sorted(t["element_id"] for t in open_tasks) == ["answer_ping", "answer_ping", "review"]
+    answered = next(t for t in open_tasks if t["element_id"] == "answer_ping")
     cli("complete", str(answered["id"]), "--user", "stu")
     # Interrupting: the review and the other open ping are cancelled, the instance ends.
     cli("message", "cancel_request", "--key", "R-9")

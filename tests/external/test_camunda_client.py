@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 from camunda.external_task.external_task import ExternalTask, TaskResult
 from camunda.external_task.external_task_worker import ExternalTaskWorker, NoExternalTaskFound
 
@@ -146,6 +147,7 @@ def _fetch_one(client: httpx.Client, topic: str) -> dict[str, Any]:
     return task
 
 
+@pytest.mark.slow  # four `approvals serve` and as many commands: among the long tests, run first
 def test_the_process_reaches_its_end_with_each_step_in_a_process_of_its_own(cli: Any, tmp_path: Any) -> None:
     models = tmp_path / "shipping.bpmn"
     models.write_text(SHIPPING)

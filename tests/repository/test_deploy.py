@@ -167,6 +167,11 @@ def test_missing_and_invalid_forms_are_reported(engine):
     with pytest.raises(ModelValidationError) as err:
         deploy_files(engine, files)
     assert err.value.problems[0].file == "forms/approval.json"
+    assert err.value.problems[0].field == "type"
+    # Checked again (the verdict on a form's content is kept for the process): the same refusal.
+    with pytest.raises(ModelValidationError) as again:
+        deploy_files(engine, files)
+    assert again.value.problems == err.value.problems
 
 
 def test_bundles_accept_only_known_file_kinds(engine):
