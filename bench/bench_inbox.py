@@ -18,23 +18,20 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from throwaway_key import use_throwaway_chain_key
+from scratch import scratch_engine, vacuum_analyze
 
 from engine import Engine
 from engine.actor import Actor
-from engine.config import Settings
-from engine.store.database import Database
 from engine.store.schema import model_versions, process_instances, user_task_candidates, user_tasks
 from engine.tasks import TaskQuery
 
@@ -221,45 +218,20 @@ def main() -> None:
     args = parser.parse_args()
     runs = [("sqlite", None)] + ([("postgresql", args.database_url)] if args.database_url else [])
     for name, url in runs:
-        with tempfile.TemporaryDirectory() as tmp:
-            scratch = None
-            if url is None:
-                url = f"sqlite:///{Path(tmp) / 'inbox.db'}"
-                settings = Settings.from_env(database_url=url)
-            else:
-                scratch = f"bench_inbox_{int(time.time())}"
-                use_throwaway_chain_key()
-                admin = Database(url)
-                with admin.engine.begin() as conn:
-                    conn.execute(text(f"CREATE SCHEMA {scratch}"))
-                admin.dispose()
-                separator = "&" if "?" in url else "?"
-                url = f"{url}{separator}options=-csearch_path%3D{scratch}"
-                settings = Settings.from_env(database_url=url)
-            engine = Engine(settings, clock=FixedClock())
-            try:
-                engine.upgrade_schema()
-                start = time.perf_counter()
-                fill(engine, args.tasks)
-                if engine.db.dialect == "postgresql":  # what autovacuum would have done by now
-                    with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                        conn.execute(text("VACUUM ANALYZE"))
-                filled = time.perf_counter() - start
-                print(
-                    f"\n{name}: {args.tasks:,} open tasks filled in {filled:.1f} s; "
-                    f"median of {args.repeat} runs"
-                )
-                results = bench(engine, args.repeat)
-                width = max(len(label) for label, _, _ in results)
-                for label, ms, shown in results:
-                    target = 150 if label.startswith("web:") else 50
-                    flag = "" if ms < target else f"   <-- over {target} ms"
-                    print(f"  {label:<{width}}  {ms:8.2f} ms   ({shown}){flag}")
-            finally:
-                if scratch is not None:
-                    with engine.db.engine.begin() as conn:
-                        conn.execute(text(f"DROP SCHEMA {scratch} CASCADE"))
-                engine.close()
+        with scratch_engine("inbox", url, FixedClock()) as engine:
+            start = time.perf_counter()
+            fill(engine, args.tasks)
+            vacuum_analyze(engine)
+            filled = time.perf_counter() - start
+            print(
+                f"\n{name}: {args.tasks:,} open tasks filled in {filled:.1f} s; median of {args.repeat} runs"
+            )
+            results = bench(engine, args.repeat)
+            width = max(len(label) for label, _, _ in results)
+            for label, ms, shown in results:
+                target = 150 if label.startswith("web:") else 50
+                flag = "" if ms < target else f"   <-- over {target} ms"
+                print(f"  {label:<{width}}  {ms:8.2f} ms   ({shown}){flag}")
 
 
 if __name__ == "__main__":

@@ -16,24 +16,21 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from throwaway_key import use_throwaway_chain_key
+from scratch import scratch_engine, vacuum_analyze
 
 from engine import Engine
 from engine.actor import SYSTEM
-from engine.config import Settings
 from engine.incidents import IncidentQuery
-from engine.store.database import Database
 from engine.store.schema import (
     external_tasks,
     history_events,
@@ -206,42 +203,20 @@ def main() -> None:
     args = parser.parse_args()
     runs = [("sqlite", None)] + ([("postgresql", args.database_url)] if args.database_url else [])
     for name, url in runs:
-        with tempfile.TemporaryDirectory() as tmp:
-            scratch = None
-            if url is None:
-                url = f"sqlite:///{Path(tmp) / 'incidents.db'}"
-            else:
-                scratch = f"bench_incidents_{int(time.time())}"
-                use_throwaway_chain_key()
-                admin = Database(url)
-                with admin.engine.begin() as conn:
-                    conn.execute(text(f"CREATE SCHEMA {scratch}"))
-                admin.dispose()
-                separator = "&" if "?" in url else "?"
-                url = f"{url}{separator}options=-csearch_path%3D{scratch}"
-            engine = Engine(Settings.from_env(database_url=url))
-            try:
-                engine.upgrade_schema()
-                start = time.perf_counter()
-                made = fill(engine, args.instances, args.incident_rate)
-                if engine.db.dialect == "postgresql":
-                    with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                        conn.execute(text("VACUUM ANALYZE"))
-                print(
-                    f"\n{name}: {args.instances:,} instances ({args.instances * EVENTS:,} history events), "
-                    f"{made} incidents, filled in {time.perf_counter() - start:.1f} s; "
-                    f"median of {args.repeat} runs"
-                )
-                results = bench(engine, args.repeat)
-                width = max(len(label) for label, _, _ in results)
-                for label, ms, shown in results:
-                    flag = "" if ms < 50 else "   <-- over 50 ms"
-                    print(f"  {label:<{width}}  {ms:8.2f} ms   ({shown}){flag}")
-            finally:
-                if scratch is not None:
-                    with engine.db.engine.begin() as conn:
-                        conn.execute(text(f"DROP SCHEMA {scratch} CASCADE"))
-                engine.close()
+        with scratch_engine("incidents", url) as engine:
+            start = time.perf_counter()
+            made = fill(engine, args.instances, args.incident_rate)
+            vacuum_analyze(engine)
+            print(
+                f"\n{name}: {args.instances:,} instances ({args.instances * EVENTS:,} history events), "
+                f"{made} incidents, filled in {time.perf_counter() - start:.1f} s; "
+                f"median of {args.repeat} runs"
+            )
+            results = bench(engine, args.repeat)
+            width = max(len(label) for label, _, _ in results)
+            for label, ms, shown in results:
+                flag = "" if ms < 50 else "   <-- over 50 ms"
+                print(f"  {label:<{width}}  {ms:8.2f} ms   ({shown}){flag}")
 
 
 if __name__ == "__main__":

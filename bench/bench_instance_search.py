@@ -32,7 +32,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -40,18 +39,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from throwaway_key import use_throwaway_chain_key
+from scratch import scratch_engine, vacuum_analyze
 
 from engine import Engine
 from engine.actor import Actor
-from engine.config import Settings
 from engine.runtime import InstanceSearch, csv_lines
 from engine.runtime.search import cursor_after
-from engine.store.database import Database
 from engine.store.schema import history_events, instance_values, model_versions, process_instances
 
 MODELS = ["campaign", "budget", "event", "sponsorship", "press_release"]
@@ -278,46 +275,22 @@ def main() -> None:
     runs = [] if args.skip_sqlite and args.database_url else [("sqlite", None)]
     runs += [("postgresql", args.database_url)] if args.database_url else []
     for name, url in runs:
-        with tempfile.TemporaryDirectory() as tmp:
-            scratch = None
-            reuse = False
-            if url is None:
-                path = Path(args.sqlite_file) if args.sqlite_file else Path(tmp) / "search.db"
-                reuse = path.exists()
-                url = f"sqlite:///{path}"
-            else:
-                scratch = f"bench_search_{int(time.time())}"
-                use_throwaway_chain_key()
-                admin = Database(url)
-                with admin.engine.begin() as conn:
-                    conn.execute(text(f"CREATE SCHEMA {scratch}"))
-                admin.dispose()
-                separator = "&" if "?" in url else "?"
-                url = f"{url}{separator}options=-csearch_path%3D{scratch}"
-            engine = Engine(Settings.from_env(database_url=url), clock=FixedClock())
-            try:
-                engine.upgrade_schema()
-                start = time.perf_counter()
-                if not reuse:
-                    fill(engine, args.instances)
-                with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    # What autovacuum (PostgreSQL) would have done by now; SQLite is left unanalysed,
-                    # as a database the engine created is.
-                    if engine.db.dialect == "postgresql":
-                        conn.execute(text("VACUUM ANALYZE"))
-                filled = time.perf_counter() - start
-                print(f"\n{name}: {args.instances:,} instances filled in {filled:.0f} s", end="")
-                print(f"; median of {args.repeat} runs")
-                results = bench(engine, args.instances, args.repeat)
-                width = max(len(label) for label, _, _ in results)
-                for label, ms, shown in results:
-                    flag = "" if ms < 150 else "   <-- over 150 ms"
-                    print(f"  {label:<{width}}  {ms:8.2f} ms   ({shown}){flag}", flush=True)
-            finally:
-                if scratch is not None:
-                    with engine.db.engine.begin() as conn:
-                        conn.execute(text(f"DROP SCHEMA {scratch} CASCADE"))
-                engine.close()
+        sqlite_file = Path(args.sqlite_file) if args.sqlite_file and url is None else None
+        reuse = sqlite_file is not None and sqlite_file.exists()
+        with scratch_engine("search", url, FixedClock(), sqlite_file) as engine:
+            start = time.perf_counter()
+            if not reuse:
+                fill(engine, args.instances)
+            # SQLite is left unanalysed, as a database the engine created is.
+            vacuum_analyze(engine)
+            filled = time.perf_counter() - start
+            print(f"\n{name}: {args.instances:,} instances filled in {filled:.0f} s", end="")
+            print(f"; median of {args.repeat} runs")
+            results = bench(engine, args.instances, args.repeat)
+            width = max(len(label) for label, _, _ in results)
+            for label, ms, shown in results:
+                flag = "" if ms < 150 else "   <-- over 150 ms"
+                print(f"  {label:<{width}}  {ms:8.2f} ms   ({shown}){flag}", flush=True)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -31,13 +30,11 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from throwaway_key import use_throwaway_chain_key
+from scratch import scratch_engine, vacuum_analyze
 
 from engine import Engine
 from engine.actor import SYSTEM
-from engine.config import Settings
 from engine.overview import Period
-from engine.store.database import Database
 from engine.store.schema import model_versions, process_instances, user_tasks
 
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
@@ -197,49 +194,27 @@ def main() -> None:
     args = parser.parse_args()
     runs = [("sqlite", None)] + ([("postgresql", args.database_url)] if args.database_url else [])
     for name, url in runs:
-        with tempfile.TemporaryDirectory() as tmp:
-            scratch = None
-            if url is None:
-                url = f"sqlite:///{Path(tmp) / 'overview.db'}"
-            else:
-                scratch = f"bench_overview_{int(time.time())}"
-                use_throwaway_chain_key()
-                admin = Database(url)
-                with admin.engine.begin() as conn:
-                    conn.execute(text(f"CREATE SCHEMA {scratch}"))
-                admin.dispose()
-                separator = "&" if "?" in url else "?"
-                url = f"{url}{separator}options=-csearch_path%3D{scratch}"
-            engine = Engine(Settings.from_env(database_url=url), clock=FixedClock())
-            try:
-                engine.upgrade_schema()
-                start = time.perf_counter()
-                fill(engine, args.tasks)
-                if engine.db.dialect == "postgresql":  # what autovacuum would have done by now
-                    with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                        conn.execute(text("VACUUM ANALYZE"))
-                else:
-                    with engine.db.engine.begin() as conn:
-                        conn.execute(text("ANALYZE"))
-                filled = time.perf_counter() - start
-                print(
-                    f"\n{name}: {args.tasks:,} completed tasks of one version (and as many others) "
-                    f"filled in {filled:.1f} s; median of {args.repeat} runs; load average "
-                    f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
-                    flush=True,
-                )
-                results = bench(engine, args.repeat)
-                width = max(len(label) for label, *_ in results)
-                print(f"  {'':<{width}}      wall       CPU", flush=True)
-                for label, ms, cpu, result in results:
-                    flag = "" if cpu < 300 else "   <-- over 300 ms"
-                    shown = f"{ms:6.1f} ms  {cpu:6.1f} ms   ({described(result)}){flag}"
-                    print(f"  {label:<{width}}  {shown}", flush=True)
-            finally:
-                if scratch is not None:
-                    with engine.db.engine.begin() as conn:
-                        conn.execute(text(f"DROP SCHEMA {scratch} CASCADE"))
-                engine.close()
+        with scratch_engine("overview", url, FixedClock()) as engine:
+            start = time.perf_counter()
+            fill(engine, args.tasks)
+            vacuum_analyze(engine)
+            if engine.db.dialect == "sqlite":
+                with engine.db.engine.begin() as conn:
+                    conn.execute(text("ANALYZE"))
+            filled = time.perf_counter() - start
+            print(
+                f"\n{name}: {args.tasks:,} completed tasks of one version (and as many others) "
+                f"filled in {filled:.1f} s; median of {args.repeat} runs; load average "
+                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+                flush=True,
+            )
+            results = bench(engine, args.repeat)
+            width = max(len(label) for label, *_ in results)
+            print(f"  {'':<{width}}      wall       CPU", flush=True)
+            for label, ms, cpu, result in results:
+                flag = "" if cpu < 300 else "   <-- over 300 ms"
+                shown = f"{ms:6.1f} ms  {cpu:6.1f} ms   ({described(result)}){flag}"
+                print(f"  {label:<{width}}  {shown}", flush=True)
 
 
 if __name__ == "__main__":
