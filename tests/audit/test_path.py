@@ -11,6 +11,7 @@ from tests.conftest import REPO
 from tests.factories import add_users, deploy_files
 from tests.process_models.conftest import STAFF, Process, deploy_model
 from tests.process_models.test_contract_review import contract
+from tests.web.audited import reworked_contract
 
 PANEL = REPO / "tests" / "fixtures" / "models" / "panel" / "panel.bpmn"
 FAILING_SCRIPT = """<?xml version="1.0" encoding="UTF-8"?>
@@ -34,15 +35,8 @@ def contracts(engine):
 
 
 def test_a_rework_loop_is_counted_and_the_branches_not_taken_stay_unmarked(engine):
-    p = contracts(engine)
-    iid = p.start("sam", contract(300_000))
-    p.approve(iid, "manager_review", "mona")
-    p.reject(iid, "finance_review", "fay", "term too long", payment_terms_ok=False, margin_ok=True)
-    p.complete(iid, "revise", "sam", action="resubmit", payment_term_days=15, revision_note="15 days")
-    p.approve(iid, "manager_review", "milo")
-    p.approve(iid, "finance_review", "fay", payment_terms_ok=True, margin_ok=True)
-    p.complete(iid, "record_signing", "asa", signed_date="2026-03-06", sales_order_no="SO-1")
-
+    contracts(engine)
+    iid = reworked_contract(engine)
     path = engine.audit.instance(iid, SYSTEM).path
     # The clock stands still in tests: passes are told apart by the trail, not by time stamps.
     assert path.loops["manager_review"] == 2 and path.loops["finance_review"] == 2

@@ -1,23 +1,25 @@
-"""Instances for the auditors' pages, worked through the engine: a contract review that went round
-the rework loop once and was approved."""
+"""Contract reviews for the auditors' pages and the path tests, worked through the engine: one that
+went round the rework loop once and was approved, one waiting for finance."""
 
 from __future__ import annotations
 
+from engine import Engine
 from engine.actor import Actor
 from tests.process_models.conftest import Process
 from tests.process_models.test_contract_review import contract
-from tests.web.conftest import Ui
 
 
-def people(ui: Ui) -> dict[str, Actor]:
-    if "asa" not in {u.name for u in ui.engine.identity.list_users()}:
-        ui.engine.identity.add_user("asa", ["sales_assistant"])
-    return {name: ui.engine.identity.actor(name) for name in ("sam", "mona", "milo", "fay", "asa")}
+def people(engine: Engine) -> dict[str, Actor]:
+    """The web tests' people (tests/web/conftest.py) and a sales assistant, or the scenario staff."""
+    known = {u.name for u in engine.identity.list_users()}
+    if "asa" not in known:
+        engine.identity.add_user("asa", ["sales_assistant"])
+    return {name: engine.identity.actor(name) for name in ("sam", "mona", "milo", "fay", "asa")}
 
 
-def reworked_contract(ui: Ui, customer: str = "ACME Trading") -> int:
+def reworked_contract(engine: Engine, customer: str = "ACME Trading") -> int:
     """Finance rejects the first round; sam revises; the second round is approved and signed."""
-    p = Process(ui.engine, "contract_review", people(ui))
+    p = Process(engine, "contract_review", people(engine))
     iid = p.start("sam", contract(300_000, customer=customer))
     p.approve(iid, "manager_review", "mona")
     p.reject(iid, "finance_review", "fay", "payment term too long", payment_terms_ok=False, margin_ok=True)
@@ -29,9 +31,9 @@ def reworked_contract(ui: Ui, customer: str = "ACME Trading") -> int:
     return iid
 
 
-def waiting_contract(ui: Ui) -> int:
+def waiting_contract(engine: Engine) -> int:
     """Started and approved by the manager: finance's review is open."""
-    p = Process(ui.engine, "contract_review", people(ui))
+    p = Process(engine, "contract_review", people(engine))
     iid = p.start("sam", contract(200_000))
     p.approve(iid, "manager_review", "mona")
     return iid

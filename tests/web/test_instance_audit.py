@@ -24,7 +24,7 @@ def _path_of(page: str) -> dict:
 
 
 def test_an_auditor_reads_the_path_the_decisions_and_an_intact_trail(ui: Ui) -> None:
-    iid = reworked_contract(ui)
+    iid = reworked_contract(ui.engine)
     page = ui.signed_in("ann").get(f"/ui/instances/{iid}")
     assert page.status_code == 200
     text = page.text
@@ -43,7 +43,7 @@ def test_an_auditor_reads_the_path_the_decisions_and_an_intact_trail(ui: Ui) -> 
 
 
 def test_an_altered_history_row_is_named_as_the_first_broken_event(ui: Ui) -> None:
-    iid = reworked_contract(ui)
+    iid = reworked_contract(ui.engine)
     with ui.engine.db.transaction() as conn:
         conn.execute(
             update(history_events)
@@ -59,7 +59,7 @@ def test_an_altered_history_row_is_named_as_the_first_broken_event(ui: Ui) -> No
 
 
 def test_the_trail_exports_as_json_and_csv_event_for_event(ui: Ui) -> None:
-    iid = reworked_contract(ui)
+    iid = reworked_contract(ui.engine)
     ann = ui.signed_in("ann")
     events = ui.engine.history.events(iid, ui.engine.identity.actor("ann"))
     document = ann.get(f"/ui/instances/{iid}/trail.json")
@@ -78,7 +78,7 @@ def test_the_trail_exports_as_json_and_csv_event_for_event(ui: Ui) -> None:
 
 
 def test_the_versions_files_download_byte_for_byte(ui: Ui) -> None:
-    iid = reworked_contract(ui)
+    iid = reworked_contract(ui.engine)
     ann = ui.signed_in("ann")
     page = ann.get(f"/ui/instances/{iid}").text
     for name in ("contract_review.bpmn", "contract_rules.dmn"):
@@ -90,7 +90,7 @@ def test_the_versions_files_download_byte_for_byte(ui: Ui) -> None:
 
 
 def test_the_printable_page_keeps_the_readers_language(ui: Ui) -> None:
-    iid = reworked_contract(ui)
+    iid = reworked_contract(ui.engine)
     ann = ui.signed_in("ann")
     ann.cookies.set("approvals_lang", "zh")
     ui.engine.identity.set_preferences("ann", locale="zh")
@@ -102,7 +102,7 @@ def test_the_printable_page_keeps_the_readers_language(ui: Ui) -> None:
 
 
 def test_only_those_who_may_read_the_instance_read_its_trail(ui: Ui) -> None:
-    iid = waiting_contract(ui)
+    iid = waiting_contract(ui.engine)
     sue = ui.signed_in("sue")  # another sales rep: no part in it
     for suffix in ("", "/print", "/trail.json", "/trail.csv"):
         assert sue.get(f"/ui/instances/{iid}{suffix}").status_code == 403, suffix
@@ -113,7 +113,7 @@ def test_only_those_who_may_read_the_instance_read_its_trail(ui: Ui) -> None:
 
 
 def test_an_auditor_gets_no_button_that_changes_anything(ui: Ui) -> None:
-    iid = waiting_contract(ui)
+    iid = waiting_contract(ui.engine)
     page = ui.signed_in("ann").get(f"/ui/instances/{iid}").text
     actions = re.findall(r'<form[^>]*method="post"[^>]*action="([^"]+)"', page)
     assert set(actions) <= {"/ui/language", "/ui/sign-out"}, actions

@@ -28,8 +28,8 @@ def visible_events(page: Page) -> list[str]:
 
 
 def test_an_auditor_follows_the_path_the_trail_and_a_broken_chain(page: Page, ui: Ui) -> None:
-    iid = reworked_contract(ui)
-    reworked_contract(ui, customer="Globex")  # another, which the search must leave out
+    iid = reworked_contract(ui.engine)
+    reworked_contract(ui.engine, customer="Globex")  # another, which the search must leave out
     key = ui.engine.runtime.get(iid, ui.engine.identity.actor("ann")).business_key
     page.sign_in("ann")
     page.find('nav a[href="/ui/instances"]').click()
@@ -90,7 +90,7 @@ def test_an_auditor_follows_the_path_the_trail_and_a_broken_chain(page: Page, ui
 
 
 def test_the_instance_page_in_chinese_on_a_phone(page: Page, ui: Ui) -> None:
-    iid = reworked_contract(ui)
+    iid = reworked_contract(ui.engine)
     ui.engine.identity.set_preferences("ann", locale="zh")
     page.sign_in("ann")
     page.as_phone()
