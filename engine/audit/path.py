@@ -157,11 +157,6 @@ def _is_activity(kind: str) -> bool:
     return kind.endswith("Task") or kind in ("task", "subProcess", "callActivity", "transaction")
 
 
-def _decides(diagram: Diagram, element: str) -> bool:
-    kind = diagram.elements[element].kind if element in diagram.elements else ""
-    return kind in _DECIDING and sum(1 for f in diagram.flows.values() if f.source == element) > 1
-
-
 def _fill_silent(
     visits: dict[str, int], left: dict[str, int], flows: Counter[str], diagram: Diagram, waiting: set[str]
 ) -> None:
@@ -178,9 +173,11 @@ def _fill_silent(
         if element.within:
             children[element.within].append(element.id)
     recorded = dict(flows)  # the deciding gateways' own choices
+    # gateways that choose among their outgoing flows (a merging one passes its one flow on)
+    deciding = {e.id for e in diagram.elements.values() if e.kind in _DECIDING and len(outgoing[e.id]) > 1}
 
     def arriving(flow: Any) -> int:
-        return recorded.get(flow.id, 0) if _decides(diagram, flow.source) else left.get(flow.source, 0)
+        return recorded.get(flow.id, 0) if flow.source in deciding else left.get(flow.source, 0)
 
     silent = [e.id for e in diagram.elements.values() if e.kind in _SILENT_KINDS and not visits.get(e.id)]
     changed = True
@@ -211,7 +208,7 @@ def _fill_silent(
                 visits[element_id] = left[element_id] = count
                 changed = True
     for flow in diagram.flows.values():
-        if flow.id not in flows and not _decides(diagram, flow.source):
+        if flow.id not in flows and flow.source not in deciding:
             count = min(left.get(flow.source, 0), visits.get(flow.target, 0))
             if count:
                 flows[flow.id] = count

@@ -36,8 +36,9 @@
           height: height,
         });
       }
-      box.dataset.ready = "true";
+      // The page's own scripts paint on it first (audit.js, heatmap.js); then it is ready.
       box.dispatchEvent(new CustomEvent("diagram:ready", { detail: { viewer: viewer } }));
+      box.dataset.ready = "true";
     })
     .catch(failed);
 

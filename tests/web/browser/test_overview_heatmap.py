@@ -62,16 +62,16 @@ def test_the_heat_map_marks_every_task_with_figures_in_both_languages(page: Page
         audit(page)
         page.shot(f"processes-{locale}")
         page.open("/ui/processes/contract_review/1")
-        page.wait.until(lambda d: d.find_element("id", "heatmap").get_attribute("data-ready") == "true")
+        page.wait.until(lambda d: d.find_element("id", "diagram").get_attribute("data-ready") == "true")
         badges = {b.get_attribute("data-element") for b in page.all(".heat-badge")}
         assert badges == expected
-        coloured = page.all("#heatmap .djs-element[class*='heat-']")
+        coloured = page.all("#diagram .djs-element[class*='heat-']")
         assert len(coloured) == len(expected)
         audit(page)
         page.shot(f"heatmap-{locale}")
     page.as_phone()
     page.open("/ui/processes/contract_review/1")
-    page.wait.until(lambda d: d.find_element("id", "heatmap").get_attribute("data-ready") == "true")
+    page.wait.until(lambda d: d.find_element("id", "diagram").get_attribute("data-ready") == "true")
     audit(page)
     # The wide table scrolls in its own box; the page itself never scrolls sideways.
     assert page.driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
